@@ -1,0 +1,48 @@
+"""Validating config files as an operator has them: a router config, or a
+Serve config (`applications: [...]`) whose `args.config` names one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from serve_app.config.loader import load_config, resolve_path
+from serve_app.errors import ConfigError, ConfigProblem
+
+IMPORT_PATH = "serve_app.app:build_app"
+
+
+def validate_file(path: str) -> str:
+    """Raise ConfigError with every problem; return a one-line summary if valid."""
+    try:
+        data = yaml.safe_load(Path(path).read_text())
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(path, [ConfigProblem("", str(exc))]) from None
+    if isinstance(data, dict) and "applications" in data:
+        return _validate_serve_config(path, data)
+    cfg = load_config(path)
+    return f"{len(cfg.models)} models"
+
+
+def _validate_serve_config(path: str, data: dict) -> str:
+    problems, summaries = [], []
+    for i, app in enumerate(data.get("applications") or []):
+        where = f"applications.{i}"
+        if app.get("import_path") != IMPORT_PATH:
+            problems.append(ConfigProblem(f"{where}.import_path", f"must be {IMPORT_PATH}"))
+            continue
+        ref = (app.get("args") or {}).get("config")
+        if not ref:
+            problems.append(ConfigProblem(f"{where}.args.config", "required key is missing"))
+            continue
+        try:
+            load_config(resolve_path(ref))
+        except ConfigError as err:
+            problems += [ConfigProblem(f"{where}.args.config -> {ref}: {p.path}", p.message)
+                         for p in err.problems]
+        else:
+            summaries.append(ref)
+    if problems:
+        raise ConfigError(path, problems)
+    return "router configs: " + ", ".join(summaries)

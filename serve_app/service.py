@@ -1,0 +1,218 @@
+"""The request path after parsing: classify, decide, call with fallback, report.
+
+Everything here works over injected async callables (the classifier, one
+caller per model), so it runs in unit tests without Ray. The ingress builds
+it with Serve handles; nothing here knows HTTP.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import AsyncIterator, Awaitable, Callable, Mapping, Protocol
+
+from serve_app.config.schema import RouterConfig
+from serve_app.engines.base import CallContext
+from serve_app.errors import (
+    CIRCUIT_OPEN, UNAVAILABLE, AllCandidatesFailed, ClientError, ModelTimeout, TriageError, UpstreamError,
+)
+from serve_app.policy import Decision, RequestFacts, Signals, decide
+from serve_app.policy.breaker import CircuitBreakers
+from serve_app.protocol import SSE_DONE, sse
+
+decision_log = logging.getLogger("triage.decisions")
+
+
+class ModelCaller(Protocol):
+    def unary(self, kind: str, request: dict, ctx: CallContext) -> Awaitable[dict]: ...
+    def stream(self, kind: str, request: dict, ctx: CallContext) -> AsyncIterator[dict]: ...
+
+
+@dataclass(frozen=True)
+class RequestMeta:
+    """Per-request facts from outside the body (headers, auth)."""
+
+    request_id: str
+    tenant: str = "default"
+    forced_tier: str | None = None
+    latency_class: str | None = None
+    max_cost_per_mtok: float | None = None
+
+
+@dataclass
+class Routed:
+    """A routed answer: a complete body, or an SSE byte stream already past its first chunk."""
+
+    decision: Decision
+    model: str
+    attempts: list[tuple[str, str]]
+    overhead_ms: float
+    cache: str = "bypass"
+    body: dict | None = None
+    stream: AsyncIterator[bytes] | None = None
+    extra_headers: dict[str, str] = field(default_factory=dict)
+
+    def headers(self, request_id: str) -> dict[str, str]:
+        return {
+            "x-triage-request-id": request_id,
+            "x-triage-tier": self.decision.tier,
+            "x-triage-domain": self.decision.domain,
+            "x-triage-model": self.model,
+            "x-triage-cache": self.cache,
+            "x-triage-fallbacks": str(len(self.attempts)),
+            "x-triage-overhead-ms": f"{self.overhead_ms:.2f}",
+            **self.extra_headers,
+        }
+
+
+class RouterService:
+    def __init__(self, config: RouterConfig, classify: Callable[[str], Awaitable[Signals]],
+                 models: Mapping[str, ModelCaller], metrics, *,
+                 clock: Callable[[], float] = time.perf_counter,
+                 breaker_clock: Callable[[], float] = time.monotonic):
+        self.config = config
+        self.classify = classify
+        self.models = models
+        self.metrics = metrics
+        self.clock = clock
+        cb = config.policy.circuit_breaker
+        self.breakers = CircuitBreakers(cb.failure_threshold, cb.cooldown_s, breaker_clock)
+
+    async def route(self, kind: str, req, meta: RequestMeta) -> Routed:
+        """kind: "chat" or "completions"; req: a parsed protocol request."""
+        t0 = self.clock()
+        decision = None
+        try:
+            self._check_limits(req)
+            signals = await self.classify(req.prompt_text())
+            facts = RequestFacts(model=req.model, forced_tier=meta.forced_tier,
+                                 needs_vision=req.has_image(), latency_class=meta.latency_class,
+                                 max_cost_per_mtok=meta.max_cost_per_mtok)
+            decision = decide(signals, facts, self.config)
+            return await self._call(kind, req, meta, decision, t0)
+        except TriageError as err:
+            self._report(meta, decision, model="none", attempts=getattr(err, "attempts", []),
+                         overhead_s=self.clock() - t0, status=_status(err), error=err)
+            raise
+
+    def _check_limits(self, req) -> None:
+        lim = self.config.limits
+        if req.n > lim.max_n:
+            raise ClientError(f"n={req.n} is not supported; at most {lim.max_n}", param="n")
+        if len(req.prompt_text()) > lim.max_prompt_chars:
+            raise ClientError(f"the prompt is longer than {lim.max_prompt_chars} characters",
+                              param="messages" if hasattr(req, "messages") else "prompt",
+                              code="prompt_too_long")
+        if hasattr(req, "messages") and len(req.messages) > lim.max_messages:
+            raise ClientError(f"at most {lim.max_messages} messages per request", param="messages")
+
+    async def _call(self, kind: str, req, meta: RequestMeta, decision: Decision, t0: float) -> Routed:
+        attempts: list[tuple[str, str]] = []
+        last: UpstreamError | None = None
+        model_wait = 0.0
+        for name in decision.targets:
+            if name not in self.models:
+                self._fallback(attempts, name, UNAVAILABLE)
+                continue
+            if not self.breakers.allow(name):
+                self._fallback(attempts, name, CIRCUIT_OPEN)
+                continue
+            ctx = CallContext(request_id=meta.request_id, model=name, decision=decision.summary())
+            timeout = self.config.model(name).timeout_s
+            started = self.clock()
+            try:
+                if req.stream:
+                    chunks = self.models[name].stream(kind, req.wire(name), ctx)
+                    first = await _first(chunks, timeout, name)
+                else:
+                    body = await _within(self.models[name].unary(kind, req.wire(name), ctx), timeout, name)
+            except UpstreamError as err:
+                model_wait += self.clock() - started
+                self.breakers.failure(name)
+                self._fallback(attempts, name, err.reason)
+                last = err
+                continue
+            waited = self.clock() - started
+            model_wait += waited
+            self.breakers.success(name)
+            self.metrics.model_latency(waited, model=name)
+            overhead = self.clock() - t0 - model_wait
+            routed = Routed(decision=decision, model=name, attempts=attempts, overhead_ms=overhead * 1000)
+            if req.stream:
+                routed.stream = self._relay(first, chunks, meta, routed)
+            else:
+                routed.body = body
+                self._report(meta, decision, name, attempts, overhead, status="ok")
+            return routed
+        raise AllCandidatesFailed(attempts, last)
+
+    async def _relay(self, first: dict, chunks: AsyncIterator[dict], meta: RequestMeta,
+                     routed: Routed) -> AsyncIterator[bytes]:
+        """The rest of a stream. After the first byte there is no silent switch:
+        a failure ends the stream with an error event."""
+        status = "ok"
+        try:
+            yield sse(first)
+            async for chunk in chunks:
+                yield sse(chunk)
+            yield SSE_DONE
+        except UpstreamError as err:
+            status = "error"
+            self.breakers.failure(routed.model)
+            yield sse(err.body())
+        finally:
+            await chunks.aclose()
+            self._report(meta, routed.decision, routed.model, routed.attempts,
+                         routed.overhead_ms / 1000, status=status)
+
+    def _fallback(self, attempts: list, model: str, reason: str) -> None:
+        attempts.append((model, reason))
+        self.metrics.fallback(model=model, reason=reason)
+
+    def _report(self, meta: RequestMeta, decision: Decision | None, model: str, attempts: list,
+                overhead_s: float, status: str, error: TriageError | None = None) -> None:
+        tier = decision.tier if decision else "none"
+        domain = decision.domain if decision else "none"
+        self.metrics.request(tier=tier, domain=domain, model=model, cache="bypass", status=status)
+        self.metrics.overhead(overhead_s, tier=tier)
+        if error is not None:
+            self.metrics.error(type=type(error).__name__)
+        if self.config.ingress.decision_log:
+            decision_log.info(json.dumps({
+                "request_id": meta.request_id,
+                "tenant": meta.tenant,
+                "status": status,
+                "model": model,
+                "fallbacks": [{"model": m, "reason": r} for m, r in attempts],
+                "overhead_ms": round(overhead_s * 1000, 2),
+                "decision": decision.summary() if decision else None,
+                "error": error.message if error else None,
+            }))
+
+
+def _status(err: TriageError) -> str:
+    return "client_error" if err.status < 500 else "error"
+
+
+async def _within(call: Awaitable[dict], timeout: float, model: str) -> dict:
+    try:
+        return await asyncio.wait_for(call, timeout)
+    except asyncio.TimeoutError:
+        raise ModelTimeout(f"model {model} gave no answer within {timeout:g}s", model=model) from None
+
+
+async def _first(chunks: AsyncIterator[dict], timeout: float, model: str) -> dict:
+    """The first chunk of a stream, or an UpstreamError (and the stream closed)."""
+    try:
+        return await asyncio.wait_for(anext(chunks), timeout)
+    except asyncio.TimeoutError:
+        err: UpstreamError = ModelTimeout(f"model {model} sent nothing within {timeout:g}s", model=model)
+    except StopAsyncIteration:
+        err = UpstreamError(f"model {model} ended its stream without a chunk", model=model)
+    except UpstreamError as exc:
+        err = exc
+    await chunks.aclose()
+    raise err

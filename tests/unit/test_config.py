@@ -1,0 +1,92 @@
+import pytest
+
+from serve_app.config import load_config, parse_config
+from serve_app.config.files import validate_file
+from serve_app.errors import ConfigError
+from tests.unit.factories import model, pool
+
+
+def problems(data):
+    with pytest.raises(ConfigError) as exc:
+        parse_config(data)
+    return {p.path: p.message for p in exc.value.problems}
+
+
+def test_shipped_configs_are_valid():
+    for path in ["deployments/router/local.yaml", "deployments/router/hybrid.yaml"]:
+        cfg = load_config(path)
+        assert {t for m in cfg.models for t in m.tiers} == {"slm", "srm", "llm", "lrm"}
+
+
+def test_serve_configs_point_at_valid_router_configs():
+    assert "deployments/router/local.yaml" in validate_file("deployments/local.yaml")
+    assert "deployments/router/hybrid.yaml" in validate_file("deployments/hybrid.yaml")
+
+
+def test_unknown_key_is_reported_with_its_path():
+    bad = pool()
+    bad[2]["engine"] = {"type": "dry_run", "latency": 5}
+    assert problems({"models": bad, "policy": {"fallbak": {}}}) == {
+        "models.2.engine.latency": "unknown key",
+        "policy.fallbak": "unknown key",
+    }
+
+
+def test_bad_values_name_the_key():
+    bad = pool()
+    bad[0]["tiers"] = ["huge"]
+    bad[1]["deployment"] = {"max_ongoing_requests": 0}
+    found = problems({"models": bad})
+    assert set(found) == {"models.0.tiers.0", "models.1.deployment.max_ongoing_requests"}
+    assert "huge" in found["models.0.tiers.0"]
+
+
+def test_missing_required_keys():
+    found = problems({"models": [{"name": "x", "tiers": ["slm"]}]})
+    assert found == {"models.0.engine": "required key is missing"}
+
+
+def test_cross_references_are_checked():
+    models = [model("a", ["slm", "srm", "llm"]), model("a", ["slm"])]
+    found = problems({"models": models, "policy": {"domain_preferences": {"code": ["nope"], "astrology": ["a"]}}})
+    assert found["models.1.name"].startswith("duplicate model name")
+    assert found["models"] == "no model serves tier 'lrm'"
+    assert found["policy.domain_preferences.code.0"] == "unknown model 'nope'"
+    assert "unknown domain" in found["policy.domain_preferences.astrology"]
+
+
+def test_custom_domain_from_exemplars_can_be_preferred():
+    cfg = parse_config({
+        "models": pool(),
+        "classifier": {"exemplars": {"domains": {"astrology": ["what does my horoscope say"]}}},
+        "policy": {"domain_preferences": {"astrology": ["small-a"]}},
+    })
+    assert "astrology" in cfg.domains()
+
+
+def test_load_config_reports_unreadable_and_non_yaml_files(tmp_path):
+    with pytest.raises(ConfigError, match="cannot read file"):
+        load_config(tmp_path / "missing.yaml")
+    (tmp_path / "bad.yaml").write_text("models: [\n")
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        load_config(tmp_path / "bad.yaml")
+
+
+def test_serve_config_with_bad_router_config_names_both(tmp_path):
+    router = tmp_path / "router.yaml"
+    router.write_text("models: []\n")
+    serve = tmp_path / "serve.yaml"
+    serve.write_text(f"applications:\n  - import_path: serve_app.app:build_app\n    args: {{config: {router}}}\n")
+    with pytest.raises(ConfigError) as exc:
+        validate_file(str(serve))
+    assert exc.value.problems[0].path.startswith("applications.0.args.config")
+
+
+def test_deployment_options_map_to_serve():
+    opts = parse_config({"models": pool()}).models[0].deployment.serve_options()
+    assert opts["num_replicas"] == 1 and "autoscaling_config" not in opts
+    m = model("auto", ["slm", "srm", "llm", "lrm"],
+              deployment={"autoscaling": {"min_replicas": 0, "max_replicas": 4}, "max_queued_requests": 8})
+    opts = parse_config({"models": [m]}).models[0].deployment.serve_options()
+    assert opts["autoscaling_config"]["max_replicas"] == 4 and "num_replicas" not in opts
+    assert opts["max_queued_requests"] == 8

@@ -1,0 +1,79 @@
+import json
+
+import pytest
+
+from serve_app.errors import ClientError, PayloadTooLarge
+from serve_app.protocol import ChatRequest, CompletionRequest, parse_body
+
+
+def body(obj):
+    return json.dumps(obj).encode()
+
+
+def user(content="hi"):
+    return {"messages": [{"role": "user", "content": content}]}
+
+
+@pytest.mark.parametrize(
+    "raw, param, fragment",
+    [
+        (b"{not json", None, "not valid JSON"),
+        (b"[1, 2]", None, "JSON object"),
+        (body({}), "messages", "'messages' is required"),
+        (body({"messages": []}), "messages", "at least 1"),
+        (body({"messages": [{"role": "robot", "content": "x"}]}), "messages.0.role", "robot"),
+        (body({"messages": [{"role": "user", "content": ""}]}), "messages.0.content", "must not be empty"),
+        (body({"messages": [{"role": "system", "content": "s"}, {"role": "user"}]}), "messages.1.content", "empty"),
+        (body({**user(), "n": 0}), "n", "greater than or equal to 1"),
+        (body({**user(), "temperature": 3}), "temperature", "less than or equal to 2"),
+        (body({**user(), "max_tokens": "many"}), "max_tokens", "integer"),
+    ],
+)
+def test_bad_chat_bodies_name_the_field(raw, param, fragment):
+    with pytest.raises(ClientError) as exc:
+        parse_body(raw, ChatRequest, 10_000)
+    assert exc.value.status == 400 and exc.value.param == param
+    assert fragment in exc.value.message
+
+
+def test_body_over_limit_is_413():
+    with pytest.raises(PayloadTooLarge) as exc:
+        parse_body(body(user("x" * 2000)), ChatRequest, 1024)
+    assert exc.value.status == 413
+
+
+def test_unknown_fields_pass_through_to_engines():
+    req = parse_body(body({**user(), "logit_bias": {"50256": -100}, "tools": [{"type": "function"}]}),
+                     ChatRequest, 10_000)
+    wire = req.wire("m1")
+    assert wire["model"] == "m1" and wire["logit_bias"] == {"50256": -100} and wire["tools"]
+
+
+def test_prompt_text_keeps_every_turn_and_text_parts():
+    req = ChatRequest.model_validate({"messages": [
+        {"role": "system", "content": "be brief"},
+        {"role": "user", "content": [{"type": "text", "text": "what is"},
+                                     {"type": "image_url", "image_url": {"url": "data:x"}}]},
+    ]})
+    assert req.prompt_text() == "system: be brief\nuser: what is"
+    assert req.has_image() and req.last_user_text() == "what is"
+
+
+def test_assistant_turn_with_only_tool_calls_is_valid():
+    req = ChatRequest.model_validate({"messages": [
+        {"role": "user", "content": "weather?"},
+        {"role": "assistant", "content": None, "tool_calls": [{"id": "1", "type": "function"}]},
+        {"role": "tool", "content": "sunny", "tool_call_id": "1"},
+    ]})
+    assert len(req.messages) == 3
+
+
+@pytest.mark.parametrize("prompt, ok", [("hi", True), (["hi"], True), ("  ", False), (["a", "b"], False)])
+def test_completion_prompt(prompt, ok):
+    raw = body({"prompt": prompt})
+    if ok:
+        assert parse_body(raw, CompletionRequest, 10_000).prompt_text() == "hi"
+    else:
+        with pytest.raises(ClientError) as exc:
+            parse_body(raw, CompletionRequest, 10_000)
+        assert exc.value.param == "prompt"

@@ -1,0 +1,201 @@
+"""RouterService over dry_run engines called in-process: no Ray."""
+
+import asyncio
+import json
+
+import pytest
+
+from serve_app.config.schema import DryRunEngine as DryRunSettings
+from serve_app.engines.dry_run import DryRunEngine
+from serve_app.errors import AllCandidatesFailed, ClientError, UpstreamError
+from serve_app.metrics import FALLBACKS, MemoryMetrics
+from serve_app.protocol import ChatRequest, CompletionRequest
+from serve_app.service import RequestMeta, RouterService
+from tests.unit.factories import config, model, signals
+
+
+class InProcess:
+    """A ModelCaller over an engine in this process (instead of a Serve handle)."""
+
+    def __init__(self, engine):
+        self.engine = engine
+
+    def unary(self, kind, request, ctx):
+        return (self.engine.chat if kind == "chat" else self.engine.completions)(request, ctx)
+
+    def stream(self, kind, request, ctx):
+        return (self.engine.stream_chat if kind == "chat" else self.engine.stream_completions)(request, ctx)
+
+
+class BreaksMidStream(InProcess):
+    async def _gen(self, kind, request, ctx):
+        async for i, chunk in _enumerate(self.engine.stream_chat(request, ctx)):
+            if i == 2:
+                raise UpstreamError("connection dropped", model="a")
+            yield chunk
+
+    def stream(self, kind, request, ctx):
+        return self._gen(kind, request, ctx)
+
+
+async def _enumerate(it):
+    i = 0
+    async for x in it:
+        yield i, x
+        i += 1
+
+
+def dry(name, **settings):
+    return DryRunEngine(name, DryRunSettings(type="dry_run", **settings))
+
+
+def service(engines, *, sig=None, models=None, **sections):
+    names = list(engines)
+    models = models or [model(n, ["slm", "srm", "llm", "lrm"], cost=i) for i, n in enumerate(names)]
+    cfg = config(models, **sections)
+
+    async def classify(text):
+        return sig or signals("slm")
+
+    metrics = MemoryMetrics()
+    callers = {n: (e if isinstance(e, InProcess) else InProcess(e)) for n, e in engines.items()}
+    return RouterService(cfg, classify, callers, metrics), metrics
+
+
+def chat(text="hello there", **kw):
+    return ChatRequest.model_validate({"messages": [{"role": "user", "content": text}], **kw})
+
+
+META = RequestMeta(request_id="r1")
+
+
+async def collect(stream):
+    return [part async for part in stream]
+
+
+async def test_answer_and_headers():
+    svc, metrics = service({"a": dry("a"), "b": dry("b")})
+    routed = await svc.route("chat", chat(), META)
+    assert routed.model == "a" and routed.body["choices"][0]["message"]["content"].startswith("[dry_run a]")
+    h = routed.headers("r1")
+    assert h["x-triage-tier"] == "slm" and h["x-triage-model"] == "a" and h["x-triage-fallbacks"] == "0"
+    assert float(h["x-triage-overhead-ms"]) >= 0
+    assert sum(v for k, v in metrics.counts.items() if k[0] == "triage_requests_total") == 1
+
+
+async def test_error_falls_back_to_next_candidate():
+    svc, metrics = service({"a": dry("a", fail={"mode": "error"}), "b": dry("b")})
+    routed = await svc.route("chat", chat(), META)
+    assert routed.model == "b" and routed.attempts == [("a", "error")]
+    assert metrics.counts[(FALLBACKS, "a", "error")] == 1
+
+
+@pytest.mark.parametrize("mode", ["unavailable", "overloaded", "timeout"])
+async def test_each_failure_kind_falls_back_with_its_reason(mode):
+    svc, _ = service({"a": dry("a", fail={"mode": mode}), "b": dry("b")})
+    routed = await svc.route("chat", chat(), META)
+    assert routed.attempts == [("a", mode)]
+
+
+async def test_slow_model_times_out_and_falls_back():
+    models = [model("slow", ["slm", "srm", "llm", "lrm"], timeout_s=0.05),
+              model("b", ["slm", "srm", "llm", "lrm"], cost=1)]
+    svc, _ = service({"slow": dry("slow", latency_ms=2000), "b": dry("b")}, models=models)
+    routed = await svc.route("chat", chat(), META)
+    assert routed.model == "b" and routed.attempts == [("slow", "timeout")]
+
+
+async def test_all_failing_raises_with_every_attempt():
+    svc, _ = service({"a": dry("a", fail={"mode": "error"}), "b": dry("b", fail={"mode": "unavailable"})})
+    with pytest.raises(AllCandidatesFailed) as exc:
+        await svc.route("chat", chat(), META)
+    assert exc.value.attempts == [("a", "error"), ("b", "unavailable")]
+    assert exc.value.status == 503  # the last failure's status
+
+
+async def test_all_overloaded_is_a_retryable_503():
+    svc, _ = service({"a": dry("a", fail={"mode": "overloaded"})})
+    with pytest.raises(AllCandidatesFailed) as exc:
+        await svc.route("chat", chat(), META)
+    assert exc.value.status == 503 and exc.value.code == "all_models_overloaded"
+
+
+async def test_circuit_breaker_skips_then_recovers():
+    clock = [0.0]
+    svc, _ = service({"a": dry("a", fail={"mode": "error", "first_n": 2}), "b": dry("b")},
+                     policy={"circuit_breaker": {"failure_threshold": 2, "cooldown_s": 10}})
+    svc.breakers.clock = lambda: clock[0]
+    for _ in range(2):
+        assert (await svc.route("chat", chat(), META)).attempts == [("a", "error")]
+    routed = await svc.route("chat", chat(), META)
+    assert routed.attempts == [("a", "circuit_open")] and routed.model == "b"
+    clock[0] = 10
+    routed = await svc.route("chat", chat(), META)
+    assert routed.model == "a" and routed.attempts == []
+
+
+async def test_stream_falls_back_before_first_byte():
+    svc, _ = service({"a": dry("a", fail={"mode": "overloaded"}), "b": dry("b")})
+    routed = await svc.route("chat", chat(stream=True), META)
+    parts = await collect(routed.stream)
+    assert routed.model == "b" and parts[-1] == b"data: [DONE]\n\n"
+    chunks = [json.loads(p[6:]) for p in parts[:-1]]
+    text = "".join(c["choices"][0]["delta"].get("content", "") for c in chunks)
+    assert text.startswith("[dry_run b]")
+
+
+async def test_stream_failure_after_first_byte_ends_with_error_event():
+    svc, metrics = service({"a": BreaksMidStream(dry("a")), "b": dry("b")})
+    routed = await svc.route("chat", chat(stream=True), META)
+    parts = await collect(routed.stream)
+    assert routed.model == "a"  # no silent switch to b
+    assert b"[DONE]" not in parts[-1]
+    assert json.loads(parts[-1][6:])["error"]["message"] == "connection dropped"
+    assert any(k[-1] == "error" for k in metrics.counts if k[0] == "triage_requests_total")
+
+
+async def test_completions_route_and_stream():
+    svc, _ = service({"a": dry("a")})
+    req = CompletionRequest.model_validate({"prompt": "Say hi"})
+    routed = await svc.route("completions", req, META)
+    assert routed.body["object"] == "text_completion"
+    req = CompletionRequest.model_validate({"prompt": "Say hi", "stream": True})
+    parts = await collect((await svc.route("completions", req, META)).stream)
+    assert parts[-1] == b"data: [DONE]\n\n"
+
+
+async def test_limits_are_client_errors_before_any_model_call():
+    engine = dry("a")
+    svc, _ = service({"a": engine}, limits={"max_prompt_chars": 20})
+    with pytest.raises(ClientError) as exc:
+        await svc.route("chat", chat(n=2), META)
+    assert exc.value.param == "n"
+    with pytest.raises(ClientError) as exc:
+        await svc.route("chat", chat("x" * 50), META)
+    assert exc.value.code == "prompt_too_long"
+    assert engine.calls == 0
+
+
+async def test_sensitive_prompt_never_reaches_cloud_model(tmp_path):
+    record = tmp_path / "cloud.jsonl"
+    models = [model("cloud", ["slm", "srm", "llm", "lrm"], locality="cloud", cost=0),
+              model("local", ["slm", "srm", "llm", "lrm"], cost=5)]
+    engines = {"cloud": dry("cloud", record_prompts_to=str(record)), "local": dry("local")}
+    svc, _ = service(engines, models=models, sig=signals(sensitive=True, kinds=["email"]))
+    routed = await svc.route("chat", chat("mail me at a@b.com"), META)
+    assert routed.model == "local" and not record.exists()
+
+
+async def test_decision_log_is_one_json_line(caplog):
+    svc, _ = service({"a": dry("a")})
+    with caplog.at_level("INFO", logger="triage.decisions"):
+        await svc.route("chat", chat(), RequestMeta(request_id="r9", tenant="acme"))
+    entry = json.loads(caplog.records[-1].message)
+    assert entry["request_id"] == "r9" and entry["tenant"] == "acme" and entry["model"] == "a"
+    assert entry["decision"]["tier"] == "slm"
+
+
+async def test_concurrent_requests_are_independent():
+    svc, _ = service({"a": dry("a", latency_ms=20)})
+    results = await asyncio.gather(*(svc.route("chat", chat(f"q{i}"), META) for i in range(8)))
+    assert all(r.model == "a" for r in results)
