@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import yaml
@@ -19,11 +20,31 @@ def load_config(path: str | os.PathLike) -> RouterConfig:
         text = Path(path).read_text()
     except OSError as exc:
         raise ConfigError(source, [ConfigProblem("", f"cannot read file: {exc.strerror}")]) from None
+    text, unset = interpolate_env(text)
+    if unset:
+        raise ConfigError(source, [ConfigProblem("", f"environment variable {v} is not set") for v in unset])
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise ConfigError(source, [ConfigProblem("", f"not valid YAML: {exc}")]) from None
     return parse_config(data, source)
+
+
+_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+def interpolate_env(text: str) -> tuple[str, list[str]]:
+    """Replace ${NAME} and ${NAME:-default}; return the text and the unset names."""
+    unset: list[str] = []
+
+    def sub(m: re.Match) -> str:
+        value = os.environ.get(m.group(1), m.group(2))
+        if value is None:
+            unset.append(m.group(1))
+            return m.group(0)
+        return value
+
+    return _ENV_REF.sub(sub, text), unset
 
 
 def parse_config(data: object, source: str = "<config>") -> RouterConfig:

@@ -55,6 +55,12 @@ class DeploymentSettings(Strict):
     accelerator_type: str | None = None
     memory_gb: float | None = Field(None, gt=0)
 
+    @model_validator(mode="after")
+    def _queue_bound(self):
+        if self.max_queued_requests == 0:
+            raise ValueError("max_queued_requests must be -1 (unbounded) or at least 1")
+        return self
+
     def serve_options(self) -> dict:
         """Keyword arguments for `Deployment.options(...)`."""
         actor: dict = {"num_cpus": self.num_cpus, "num_gpus": self.num_gpus}
@@ -189,7 +195,8 @@ class ClassifierConfig(Strict):
     exemplars: Exemplars = Exemplars()
     batching: Batching = Batching()
     torch_threads: int | None = Field(None, ge=1)
-    deployment: DeploymentSettings = DeploymentSettings(num_cpus=0.5)
+    # max_ongoing_requests must be at least the batch size, or batches never fill.
+    deployment: DeploymentSettings = DeploymentSettings(num_cpus=0.5, max_ongoing_requests=64)
 
 
 # ---------------------------------------------------------------------- policy
@@ -275,6 +282,10 @@ def cross_check(cfg: RouterConfig):
     for tier in TIERS:
         if not any(tier in m.tiers for m in cfg.models):
             yield "models", f"no model serves tier {tier!r}"
+    clf = cfg.classifier
+    if clf.deployment.max_ongoing_requests < clf.batching.max_batch_size:
+        yield ("classifier.deployment.max_ongoing_requests",
+               f"must be at least batching.max_batch_size ({clf.batching.max_batch_size}), or batches never fill")
     for domain, prefs in cfg.policy.domain_preferences.items():
         if domain not in cfg.domains():
             yield f"policy.domain_preferences.{domain}", "unknown domain (add exemplars to define it)"

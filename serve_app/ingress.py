@@ -1,0 +1,162 @@
+"""The HTTP edge: FastAPI routes on a Serve ingress deployment.
+
+The only module that knows HTTP. It parses bodies and headers, resolves the
+tenant, hands the request to `RouterService`, and maps `TriageError`s to
+OpenAI-shaped error responses in one place.
+"""
+
+# No `from __future__ import annotations` here: the Ingress class is pickled
+# by value into its replicas, and FastAPI must see real `Request` objects in
+# the route signatures, not strings it cannot resolve there.
+import asyncio
+import os
+import time
+import uuid
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response, StreamingResponse
+from ray import serve
+
+from serve_app.classifier.remote import RemoteClassifier
+from serve_app.config.schema import TIERS, RouterConfig
+from serve_app.engines.remote import RemoteModel
+from serve_app.errors import AuthError, ClientError, PayloadTooLarge, TriageError
+from serve_app.metrics import RayMetrics
+from serve_app.protocol import ChatRequest, CompletionRequest, parse_body
+from serve_app.service import RequestMeta, RouterService
+
+
+def build_ingress():
+    """The Ingress deployment class. Built in a function so that importing
+    this module creates nothing (no FastAPI app at import time)."""
+    app = FastAPI(title="Triage", version="0.1.0")
+
+    @serve.deployment
+    @serve.ingress(app)
+    class Ingress:
+        def __init__(self, config: dict, classifier, models: dict):
+            self.config = RouterConfig.model_validate(config)
+            self.classifier = RemoteClassifier(classifier, self.config.policy.default_tier)
+            self.models = {name: RemoteModel(name, h) for name, h in models.items()}
+            self.service = RouterService(self.config, self.classifier.classify, self.models, RayMetrics())
+            self.api_keys = _api_keys(self.config)
+            self.auth_required = bool(self.config.auth.tenants)
+            self._health: tuple[float, int, dict] | None = None
+
+        @app.post("/v1/chat/completions")
+        async def chat(self, request: Request) -> Response:
+            return await self._route(request, "chat", ChatRequest)
+
+        @app.post("/v1/completions")
+        async def completions(self, request: Request) -> Response:
+            return await self._route(request, "completions", CompletionRequest)
+
+        @app.get("/v1/models")
+        async def list_models(self) -> dict:
+            created = 0
+            data = [{"id": "auto", "object": "model", "created": created, "owned_by": "triage",
+                     "tiers": list(TIERS)}]
+            for m in self.config.models:
+                data.append({"id": m.name, "object": "model", "created": created, "owned_by": "triage",
+                             "tiers": list(m.tiers), "locality": m.locality,
+                             "capabilities": list(m.capabilities), "engine": m.engine.type})
+            return {"object": "list", "data": data}
+
+        @app.get("/health")
+        async def health(self) -> Response:
+            now = time.monotonic()
+            if self._health is None or now - self._health[0] > self.config.ingress.health_ttl_s:
+                status, body = await self._check_health()
+                self._health = (now, status, body)
+            _, status, body = self._health
+            return JSONResponse(body, status_code=status)
+
+        async def _check_health(self) -> tuple[int, dict]:
+            names = list(self.models)
+            results = await asyncio.gather(self.classifier.ready(),
+                                           *(self.models[n].ready() for n in names))
+            classifier_ok, up = results[0], {n for n, ok in zip(names, results[1:]) if ok}
+            tiers = {t: sorted(m.name for m in self.config.models if t in m.tiers and m.name in up)
+                     for t in TIERS}
+            ready = classifier_ok and all(tiers.values())
+            body = {"status": "ready" if ready else "not_ready", "classifier": classifier_ok,
+                    "tiers": tiers}
+            return (200 if ready else 503), body
+
+        async def _route(self, request: Request, kind: str, wire_type) -> Response:
+            rid = request.headers.get("x-request-id") or f"req-{uuid.uuid4().hex[:16]}"
+            try:
+                meta = self._meta(request, rid)
+                raw = await _read_body(request, self.config.limits.max_body_bytes)
+                req = parse_body(raw, wire_type, self.config.limits.max_body_bytes)
+                routed = await self.service.route(kind, req, meta)
+            except TriageError as err:
+                return error_response(err, rid)
+            headers = routed.headers(rid)
+            if routed.stream is not None:
+                return StreamingResponse(routed.stream, media_type="text/event-stream", headers=headers)
+            return JSONResponse(routed.body, headers=headers)
+
+        def _meta(self, request: Request, rid: str) -> RequestMeta:
+            h = request.headers
+            return RequestMeta(
+                request_id=rid,
+                tenant=_tenant(h.get("authorization"), self.api_keys, self.auth_required),
+                forced_tier=h.get("x-triage-tier"),
+                latency_class=_choice(h.get("x-triage-latency"), ("interactive", "batch"), "x-triage-latency"),
+                max_cost_per_mtok=_number(h.get("x-triage-budget"), "x-triage-budget"),
+            )
+
+    return Ingress
+
+
+def error_response(err: TriageError, rid: str) -> JSONResponse:
+    headers = {"x-triage-request-id": rid}
+    if err.status == 503:
+        headers["retry-after"] = "1"
+    return JSONResponse(err.body(), status_code=err.status, headers=headers)
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    """Read at most `limit`+1 bytes, so a huge body is refused without buffering it."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(f"request body is {declared} bytes; the limit is {limit}")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"request body is over the limit of {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _api_keys(cfg: RouterConfig) -> dict[str, str]:
+    """API key -> tenant, read from the environment once at start."""
+    return {os.environ[var]: tenant for tenant, var in cfg.auth.tenants.items() if os.environ.get(var)}
+
+
+def _tenant(authorization: str | None, keys: dict[str, str], required: bool) -> str:
+    if not required:
+        return "default"
+    token = (authorization or "").removeprefix("Bearer ").strip()
+    if token not in keys:
+        raise AuthError("missing or unknown API key", param="authorization")
+    return keys[token]
+
+
+def _choice(value: str | None, allowed: tuple[str, ...], header: str) -> str | None:
+    if value is None:
+        return None
+    if value not in allowed:
+        raise ClientError(f"{header} must be one of {', '.join(allowed)} (got {value!r})", param=header)
+    return value
+
+
+def _number(value: str | None, header: str) -> float | None:
+    if value is None:
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        raise ClientError(f"{header} must be a number (got {value!r})", param=header) from None

@@ -1,0 +1,67 @@
+"""One local Ray instance and one Triage app for the whole integration run.
+
+Starting Ray + Serve costs 6-12 s on 2 cores, so the app is deployed once
+from tests/integration/router.yaml; tests pick their scenario by forcing a
+tier (x-triage-tier) or naming a model.
+"""
+
+import os
+import socket
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).parent
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def ray_session():
+    os.environ.setdefault("RAY_AUTH_MODE", "disabled")
+    import ray
+
+    ray.init(num_cpus=4, include_dashboard=False, log_to_driver=False)
+    yield ray
+    from ray import serve
+
+    serve.shutdown()
+    ray.shutdown()
+
+
+@pytest.fixture(scope="session")
+def record_file(tmp_path_factory) -> Path:
+    """Where the dry_run model marked `cloud` writes every request it receives."""
+    return tmp_path_factory.mktemp("records") / "lrm-cloud.jsonl"
+
+
+@pytest.fixture(scope="session")
+def base_url(ray_session, record_file) -> str:
+    from ray import serve
+
+    from serve_app.app import build_app
+
+    os.environ["TRIAGE_TEST_RECORD"] = str(record_file)
+    port = _free_port()
+    serve.start(http_options={"host": "127.0.0.1", "port": port})
+    serve.run(build_app({"config": str(HERE / "router.yaml")}), name="triage", route_prefix="/")
+    return f"http://127.0.0.1:{port}"
+
+
+@pytest.fixture
+def http(base_url):
+    import httpx
+
+    with httpx.Client(base_url=base_url, timeout=60) as client:
+        yield client
+
+
+@pytest.fixture
+def openai_client(base_url):
+    from openai import OpenAI
+
+    return OpenAI(base_url=f"{base_url}/v1", api_key="unused", max_retries=0, timeout=300)

@@ -1,0 +1,146 @@
+"""The app over real HTTP: answers, headers, streaming, fallback, privacy."""
+
+import asyncio
+import json
+
+import httpx
+
+HEADERS = ("x-triage-request-id", "x-triage-tier", "x-triage-domain", "x-triage-model",
+           "x-triage-cache", "x-triage-fallbacks", "x-triage-overhead-ms")
+
+
+def ask(text, **kw):
+    return {"model": "auto", "messages": [{"role": "user", "content": text}], **kw}
+
+
+def test_openai_client_gets_an_answer_with_every_header(openai_client):
+    raw = openai_client.chat.completions.with_raw_response.create(
+        model="auto", messages=[{"role": "user", "content": "Prove that there are infinitely many primes."}],
+        extra_headers={"x-triage-tier": "lrm"},
+    )
+    completion = raw.parse()
+    assert completion.choices[0].message.content.startswith("[dry_run lrm-")
+    for name in HEADERS:
+        assert raw.headers.get(name), name
+    assert raw.headers["x-triage-tier"] == "lrm" and raw.headers["x-triage-cache"] == "bypass"
+    assert float(raw.headers["x-triage-overhead-ms"]) > 0
+
+
+def test_classifier_routes_without_a_forced_tier(http):
+    r = http.post("/v1/chat/completions", json=ask("Prove that the square root of 2 is irrational."))
+    assert r.status_code == 200
+    assert r.headers["x-triage-domain"] == "math"
+
+
+def test_stream_is_sse_ending_with_done(http):
+    with http.stream("POST", "/v1/chat/completions", json=ask("hello", stream=True),
+                     headers={"x-triage-tier": "lrm"}) as r:
+        assert r.status_code == 200 and r.headers["content-type"].startswith("text/event-stream")
+        assert r.headers["x-triage-model"].startswith("lrm-")
+        events = [line for line in r.iter_lines() if line]
+    assert events[-1] == "data: [DONE]"
+    chunks = [json.loads(e.removeprefix("data: ")) for e in events[:-1]]
+    assert chunks[0]["choices"][0]["delta"] == {"role": "assistant"}
+    assert chunks[-1]["choices"][0]["finish_reason"] == "stop"
+
+
+def test_openai_client_streams(openai_client):
+    stream = openai_client.chat.completions.create(
+        model="auto", messages=[{"role": "user", "content": "hi"}], stream=True,
+        extra_headers={"x-triage-tier": "llm"})
+    text = "".join(c.choices[0].delta.content or "" for c in stream)
+    assert text.startswith("[dry_run llm-")
+
+
+def test_completions_endpoint(openai_client):
+    out = openai_client.completions.create(model="auto", prompt="Say hi", extra_headers={"x-triage-tier": "lrm"})
+    assert out.choices[0].text.startswith("[dry_run lrm-")
+
+
+def test_models_lists_auto_and_every_configured_model(http):
+    ids = [m["id"] for m in http.get("/v1/models").json()["data"]]
+    assert ids[0] == "auto"
+    assert set(ids[1:]) == {"slm-flaky", "slm-backup", "srm-busy", "srm-backup", "llm-breaker",
+                            "llm-backup", "lrm-cloud", "lrm-local", "smollm2-135m"}
+
+
+def test_health_is_ready_with_every_tier(http):
+    r = http.get("/health")
+    assert r.status_code == 200
+    body = r.json()
+    assert body["status"] == "ready" and body["classifier"] is True
+    assert all(body["tiers"][t] for t in ("slm", "srm", "llm", "lrm"))
+
+
+def test_failing_model_falls_back(http):
+    r = http.post("/v1/chat/completions", json=ask("hi"), headers={"x-triage-tier": "slm"})
+    assert r.status_code == 200
+    assert r.headers["x-triage-model"] == "slm-backup" and r.headers["x-triage-fallbacks"] == "1"
+
+
+def test_failing_model_falls_back_in_a_stream(http):
+    with http.stream("POST", "/v1/chat/completions", json=ask("hi", stream=True),
+                     headers={"x-triage-tier": "slm"}) as r:
+        assert r.headers["x-triage-model"] == "slm-backup"
+        lines = [line for line in r.iter_lines() if line]
+    assert lines[-1] == "data: [DONE]"
+
+
+def test_overloaded_model_falls_back(base_url):
+    """srm-busy takes 1.5 s per request, runs one and queues one: Serve's
+    back-pressure rejects the rest, which must land on srm-backup."""
+
+    async def burst():
+        async with httpx.AsyncClient(base_url=base_url, timeout=60) as c:
+            return await asyncio.gather(*(
+                c.post("/v1/chat/completions", json=ask(f"question {i}"), headers={"x-triage-tier": "srm"})
+                for i in range(5)))
+
+    responses = asyncio.run(burst())
+    assert all(r.status_code == 200 for r in responses)
+    models = [r.headers["x-triage-model"] for r in responses]
+    assert "srm-busy" in models and "srm-backup" in models
+    assert all(r.headers["x-triage-fallbacks"] == "1" for r in responses if r.headers["x-triage-model"] == "srm-backup")
+
+
+def test_circuit_breaker_opens_and_recovers(http):
+    """llm-breaker fails its first two calls only. After two failures the
+    breaker opens: the third request skips it although it would now answer.
+    After the 2 s cooldown a probe reaches it and it serves again."""
+    import time
+
+    def send():
+        r = http.post("/v1/chat/completions", json=ask("write an essay"), headers={"x-triage-tier": "llm"})
+        assert r.status_code == 200
+        return r.headers["x-triage-model"]
+
+    assert [send(), send()] == ["llm-backup", "llm-backup"]
+    assert send() == "llm-backup"  # open: skipped without a call
+    time.sleep(2.2)
+    assert send() == "llm-breaker"  # probe succeeded: closed again
+    assert send() == "llm-breaker"
+
+
+def _recorded(record_file) -> str:
+    return record_file.read_text() if record_file.exists() else ""
+
+
+def test_sensitive_prompt_never_reaches_a_cloud_model(http, record_file):
+    secret = "My card is 4111 1111 1111 1111, can you check my payment plan?"
+    r = http.post("/v1/chat/completions", json=ask(secret), headers={"x-triage-tier": "lrm"})
+    assert r.status_code == 200 and r.headers["x-triage-model"] == "lrm-local"
+    # Not even when the client names the cloud model.
+    r = http.post("/v1/chat/completions", json={**ask(secret), "model": "lrm-cloud"})
+    assert r.status_code == 200 and r.headers["x-triage-model"] == "lrm-local"
+    # Positive control: the same tier without the card number goes to the cloud model and is recorded.
+    r = http.post("/v1/chat/completions", json=ask("Can you check my payment plan? ref-7731"),
+                  headers={"x-triage-tier": "lrm"})
+    assert r.headers["x-triage-model"] == "lrm-cloud"
+    recorded = _recorded(record_file)
+    assert "ref-7731" in recorded and "4111" not in recorded
+
+
+def test_explicit_model_bypasses_the_classifier_tier(http):
+    r = http.post("/v1/chat/completions", json={**ask("hi"), "model": "lrm-local"})
+    assert r.status_code == 200
+    assert r.headers["x-triage-model"] == "lrm-local" and r.headers["x-triage-tier"] == "lrm"
