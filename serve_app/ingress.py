@@ -9,7 +9,6 @@ OpenAI-shaped error responses in one place.
 # by value into its replicas, and FastAPI must see real `Request` objects in
 # the route signatures, not strings it cannot resolve there.
 import asyncio
-import os
 import time
 import uuid
 
@@ -17,10 +16,12 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from ray import serve
 
+from serve_app.auth import TenantResolver
 from serve_app.classifier.remote import RemoteClassifier
 from serve_app.config.schema import TIERS, RouterConfig
 from serve_app.engines.remote import RemoteModel
-from serve_app.errors import AuthError, ClientError, PayloadTooLarge, TriageError
+from serve_app.health import health_report
+from serve_app.errors import ClientError, PayloadTooLarge, TriageError
 from serve_app.metrics import RayMetrics
 from serve_app.protocol import ChatRequest, CompletionRequest, parse_body
 from serve_app.service import RequestMeta, RouterService
@@ -39,8 +40,7 @@ def build_ingress():
             self.classifier = RemoteClassifier(classifier, self.config.policy.default_tier)
             self.models = {name: RemoteModel(name, h) for name, h in models.items()}
             self.service = RouterService(self.config, self.classifier.classify, self.models, RayMetrics())
-            self.api_keys = _api_keys(self.config)
-            self.auth_required = bool(self.config.auth.tenants)
+            self.tenants = TenantResolver(self.config.auth)
             self._health: tuple[float, int, dict] | None = None
 
         @app.post("/v1/chat/completions")
@@ -75,13 +75,8 @@ def build_ingress():
             names = list(self.models)
             results = await asyncio.gather(self.classifier.ready(),
                                            *(self.models[n].ready() for n in names))
-            classifier_ok, up = results[0], {n for n, ok in zip(names, results[1:]) if ok}
-            tiers = {t: sorted(m.name for m in self.config.models if t in m.tiers and m.name in up)
-                     for t in TIERS}
-            ready = classifier_ok and all(tiers.values())
-            body = {"status": "ready" if ready else "not_ready", "classifier": classifier_ok,
-                    "tiers": tiers}
-            return (200 if ready else 503), body
+            up = {n for n, ok in zip(names, results[1:]) if ok}
+            return health_report(self.config, results[0], up)
 
         async def _route(self, request: Request, kind: str, wire_type) -> Response:
             rid = request.headers.get("x-request-id") or f"req-{uuid.uuid4().hex[:16]}"
@@ -101,7 +96,7 @@ def build_ingress():
             h = request.headers
             return RequestMeta(
                 request_id=rid,
-                tenant=_tenant(h.get("authorization"), self.api_keys, self.auth_required),
+                tenant=self.tenants.tenant(h.get("authorization")),
                 forced_tier=h.get("x-triage-tier"),
                 latency_class=_choice(h.get("x-triage-latency"), ("interactive", "batch"), "x-triage-latency"),
                 max_cost_per_mtok=_number(h.get("x-triage-budget"), "x-triage-budget"),
@@ -129,20 +124,6 @@ async def _read_body(request: Request, limit: int) -> bytes:
             raise PayloadTooLarge(f"request body is over the limit of {limit} bytes")
         chunks.append(chunk)
     return b"".join(chunks)
-
-
-def _api_keys(cfg: RouterConfig) -> dict[str, str]:
-    """API key -> tenant, read from the environment once at start."""
-    return {os.environ[var]: tenant for tenant, var in cfg.auth.tenants.items() if os.environ.get(var)}
-
-
-def _tenant(authorization: str | None, keys: dict[str, str], required: bool) -> str:
-    if not required:
-        return "default"
-    token = (authorization or "").removeprefix("Bearer ").strip()
-    if token not in keys:
-        raise AuthError("missing or unknown API key", param="authorization")
-    return keys[token]
 
 
 def _choice(value: str | None, allowed: tuple[str, ...], header: str) -> str | None:

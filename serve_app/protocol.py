@@ -68,9 +68,6 @@ class ChatRequest(Wire):
         """The conversation as one text for classification: every turn, in order."""
         return "\n".join(f"{m.role}: {m.text()}" for m in self.messages)
 
-    def last_user_text(self) -> str:
-        return next((m.text() for m in reversed(self.messages) if m.role == "user"), "")
-
     def has_image(self) -> bool:
         return any(m.has_image() for m in self.messages)
 
@@ -104,8 +101,6 @@ class CompletionRequest(Wire):
 
     def prompt_text(self) -> str:
         return self.prompt
-
-    last_user_text = prompt_text
 
     def has_image(self) -> bool:
         return False

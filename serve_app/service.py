@@ -11,7 +11,7 @@ import asyncio
 import json
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import AsyncIterator, Awaitable, Callable, Mapping, Protocol
 
 from serve_app.config.schema import RouterConfig
@@ -53,7 +53,6 @@ class Routed:
     cache: str = "bypass"
     body: dict | None = None
     stream: AsyncIterator[bytes] | None = None
-    extra_headers: dict[str, str] = field(default_factory=dict)
 
     def headers(self, request_id: str) -> dict[str, str]:
         return {
@@ -64,7 +63,6 @@ class Routed:
             "x-triage-cache": self.cache,
             "x-triage-fallbacks": str(len(self.attempts)),
             "x-triage-overhead-ms": f"{self.overhead_ms:.2f}",
-            **self.extra_headers,
         }
 
 
