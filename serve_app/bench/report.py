@@ -1,0 +1,90 @@
+"""The printed table of `triage bench overhead`, built from its JSON result."""
+
+from __future__ import annotations
+
+import math
+
+
+def _ms(x) -> str:
+    return "-" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.1f}"
+
+
+def _delta(a, b) -> str:
+    if a is None or b is None:
+        return "-"
+    return f"{a - b:+.1f}"
+
+
+def table(result: dict) -> str:
+    m, s = result["machine"], result["settings"]
+    env = m["RAY_SERVE_THROUGHPUT_OPTIMIZED"] or "unset"
+    lines = [
+        "Triage router overhead: dry_run models (0 ms), HTTP on 127.0.0.1, "
+        f"{s['requests']} requests per row after {s['warmup']} warm-up",
+        f"{m['cores']} cores | Python {m['python']} | Ray {m['ray']} | "
+        f"RAY_SERVE_THROUGHPUT_OPTIMIZED={env} | {result['timestamp']}",
+        "",
+        _http_block(result),
+        "",
+        _size_block(result),
+    ]
+    hop = result.get("handle_roundtrip")
+    if hop:
+        lines += ["", f"Handle round trip, driver -> Classifier.ready (no work): "
+                      f"p50 {_ms(hop['p50_ms'])} ms, p99 {_ms(hop['p99_ms'])} ms"]
+    cc = result.get("classifier_concurrent")
+    if cc:
+        lines.append(f"Classifier alone, ~20 tok, c={cc['concurrency']} closed loop (handle): "
+                     f"p50 {_ms(cc['p50_ms'])} ms, p99 {_ms(cc['p99_ms'])} ms, {_ms(cc['throughput_rps'])} calls/s")
+    errors = _errors(result)
+    lines += ["", f"errors: {errors or 'none'} | total run {result['duration_s']:.0f} s"]
+    return "\n".join(lines)
+
+
+def _http_block(result: dict) -> str:
+    tokens = result["prompts"]["~20"]["tokens_mean"]
+    head = (f"{'HTTP, ~' + format(tokens, '.0f') + '-token prompts':<28}{'conc':>5}{'p50 ms':>9}{'p99 ms':>9}"
+            f"{'req/s':>9}{'hdr p50':>9}{'hdr p99':>9}")
+    rows = [head]
+    by = {(r["target"], r["concurrency"]): r for r in result["http"]}
+    for conc in sorted({r["concurrency"] for r in result["http"]}):
+        router, direct = by.get(("router", conc)), by.get(("direct", conc))
+        for name, r in (("router", router), ("direct", direct)):
+            if r:
+                rows.append(f"  {name:<26}{conc:>5}{_ms(r['p50_ms']):>9}{_ms(r['p99_ms']):>9}"
+                            f"{_ms(r['throughput_rps']):>9}{_ms(r.get('header_overhead_p50_ms')):>9}"
+                            f"{_ms(r.get('header_overhead_p99_ms')):>9}")
+        if router and direct:
+            ratio = (f"{router['throughput_rps'] / direct['throughput_rps']:.2f}x"
+                     if router["throughput_rps"] and direct["throughput_rps"] else "-")
+            rows.append(f"  {'router - direct':<26}{conc:>5}{_delta(router['p50_ms'], direct['p50_ms']):>9}"
+                        f"{_delta(router['p99_ms'], direct['p99_ms']):>9}{ratio:>9}")
+    return "\n".join(rows)
+
+
+def _size_block(result: dict) -> str:
+    head = (f"{'Prompt size (MiniLM tokens)':<28}{'classify p50':>13}{'p99':>8}"
+            f"{'router p50':>12}{'hdr p50':>9}{'hdr p99':>9}")
+    rows = [head]
+    clf = {r["size"]: r for r in result["classifier"]}
+    e2e = {r["size"]: r for r in result["router_by_size"]}
+    budget = result["settings"]["classifier_token_budget"]
+    for size, p in result["prompts"].items():
+        tokens = p["tokens_mean"]
+        label = f"{size} ({tokens:.0f}{' avg' if len(p['tokens']) > 1 else ''}"
+        label += f", cut to {budget})" if p["max_tokens"] > budget else ")"
+        c, r = clf.get(size, {}), e2e.get(size, {})
+        rows.append(f"  {label:<26}{_ms(c.get('p50_ms')):>13}{_ms(c.get('p99_ms')):>8}"
+                    f"{_ms(r.get('p50_ms')):>12}{_ms(r.get('header_overhead_p50_ms')):>9}"
+                    f"{_ms(r.get('header_overhead_p99_ms')):>9}")
+    return "\n".join(rows)
+
+
+def _errors(result: dict) -> str:
+    parts = []
+    for group in ("http", "classifier", "router_by_size", "classifier_concurrent"):
+        rows = result.get(group) or []
+        for r in rows if isinstance(rows, list) else [rows]:
+            if r.get("errors"):
+                parts.append(f"{group}/{r.get('target', r.get('size'))}: {r['errors']}")
+    return "; ".join(parts)
