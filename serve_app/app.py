@@ -1,8 +1,8 @@
 """`serve_app.app:build_app` — the import_path of every deployments/*.yaml.
 
 Reads one router config and binds the whole application: the Classifier,
-one ModelServer per configured model, and the Ingress that receives their
-handles through its constructor.
+one ModelServer per configured model, the SemanticCache when enabled, and the
+Ingress that receives their handles through its constructor.
 """
 
 from __future__ import annotations
@@ -38,6 +38,12 @@ def build_app(args: dict):
         .bind(m.model_dump(mode="json"))
         for m in cfg.models
     }
+    cache = None
+    if cfg.cache.enabled:
+        from serve_app.cache.deployment import SemanticCache
+
+        cache = SemanticCache.options(name="SemanticCache", **cfg.cache.deployment.serve_options()).bind(
+            cfg.cache.model_dump(mode="json"))
     return build_ingress().options(name="Ingress", **cfg.ingress.deployment.serve_options()).bind(
-        cfg.model_dump(mode="json"), classifier, models
+        cfg.model_dump(mode="json"), classifier, models, cache
     )

@@ -20,7 +20,25 @@ def main(argv: list[str] | None = None) -> int:
     b = bench.add_parser("overhead", help="router overhead vs a direct model call, with dry_run models")
     b.add_argument("--requests", type=int, default=200, help="requests per measurement")
     b.add_argument("--out", default="bench/overhead.json")
+    b.add_argument("--warmup", type=int, default=20, help="warm-up requests before each measurement")
+    b.add_argument("--throughput-optimized", action="store_true",
+                   help="set RAY_SERVE_THROUGHPUT_OPTIMIZED=1 before Ray starts")
     b.set_defaults(run=_bench_overhead)
+    q = bench.add_parser("cache-quality", help="semantic cache hit rate and wrong hits on a pair file")
+    q.add_argument("--pairs", help="pair file (JSONL a/b/label); default: built from the shared QQP pairs")
+    q.add_argument("--out", default="bench/cache_quality.json")
+    q.add_argument("--limit", type=int, help="use at most this many pairs (seeded sample)")
+    q.add_argument("--split", choices=["eval", "tune"], default="eval",
+                   help="which half of the shared data builds the default file (tuning used 'tune')")
+    q.add_argument("--seed", type=int, default=0)
+    q.add_argument("--config", help="router config whose cache section to measure (default: CacheConfig())")
+    q.set_defaults(run=_bench_cache_quality)
+    c = bench.add_parser("cache-speed", help="cache store: insert rate and filtered lookup latency by size")
+    c.add_argument("--sizes", default="10000,100000,1000000", help="comma-separated entry counts")
+    c.add_argument("--backend", choices=["embedded", "server"], default="embedded")
+    c.add_argument("--out", default="bench/cache_speed.json")
+    c.add_argument("--queries", type=int, default=1000, help="lookups per size")
+    c.set_defaults(run=lambda a: __import__("serve_app.bench.cache_speed", fromlist=["run"]).from_args(a))
 
     args = parser.parse_args(argv)
     return args.run(args)
@@ -44,7 +62,15 @@ def _validate(args) -> int:
 def _bench_overhead(args) -> int:
     from serve_app.bench.overhead import run
 
-    return run(requests=args.requests, out=args.out)
+    return run(requests=args.requests, out=args.out, warmup=args.warmup,
+               throughput_optimized=args.throughput_optimized)
+
+
+def _bench_cache_quality(args) -> int:
+    from serve_app.bench.cache_quality import run
+
+    return run(pairs=args.pairs, out=args.out, limit=args.limit, split=args.split, seed=args.seed,
+               config=args.config)
 
 
 if __name__ == "__main__":

@@ -9,6 +9,9 @@ OpenAI-shaped error responses in one place.
 # by value into its replicas, and FastAPI must see real `Request` objects in
 # the route signatures, not strings it cannot resolve there.
 import asyncio
+import hmac
+import json
+import os
 import time
 import uuid
 
@@ -17,11 +20,13 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from ray import serve
 
 from serve_app.auth import TenantResolver
+from serve_app.cache.plan import CACHE_CONTROLS
+from serve_app.cache.remote import RemoteCache
 from serve_app.classifier.remote import RemoteClassifier
 from serve_app.config.schema import TIERS, RouterConfig
 from serve_app.engines.remote import RemoteModel
 from serve_app.health import health_report
-from serve_app.errors import ClientError, PayloadTooLarge, TriageError
+from serve_app.errors import AuthError, ClientError, NotFound, PayloadTooLarge, TriageError
 from serve_app.metrics import RayMetrics
 from serve_app.protocol import ChatRequest, CompletionRequest, parse_body
 from serve_app.service import RequestMeta, RouterService
@@ -35,11 +40,14 @@ def build_ingress():
     @serve.deployment
     @serve.ingress(app)
     class Ingress:
-        def __init__(self, config: dict, classifier, models: dict):
+        def __init__(self, config: dict, classifier, models: dict, cache=None):
             self.config = RouterConfig.model_validate(config)
             self.classifier = RemoteClassifier(classifier, self.config.policy.default_tier)
             self.models = {name: RemoteModel(name, h) for name, h in models.items()}
-            self.service = RouterService(self.config, self.classifier.classify, self.models, RayMetrics())
+            self.cache = RemoteCache(cache, self.config.cache.lookup_timeout_s) if cache is not None else None
+            self.service = RouterService(self.config, self.classifier.classify, self.models, RayMetrics(),
+                                         cache=self.cache)
+            self.admin_key = os.environ.get(self.config.admin.key_env)
             self.tenants = TenantResolver(self.config.auth)
             self._health: tuple[float, int, dict] | None = None
 
@@ -71,6 +79,47 @@ def build_ingress():
             _, status, body = self._health
             return JSONResponse(body, status_code=status)
 
+        @app.post("/admin/cache/invalidate")
+        async def cache_invalidate(self, request: Request) -> Response:
+            """Body: {"tenant": ..., "model": ...}; both optional, at least one required."""
+            rid = f"admin-{uuid.uuid4().hex[:12]}"
+            try:
+                self._admin(request)
+                body = json.loads(await request.body() or b"{}")
+                if not isinstance(body, dict) or not (body.get("tenant") or body.get("model")):
+                    raise ClientError("give tenant and/or model (use /admin/cache/flush to drop everything)",
+                                      param="tenant")
+                deleted = await self.cache.invalidate(body.get("tenant"), body.get("model"))
+            except json.JSONDecodeError:
+                return error_response(ClientError("body is not valid JSON"), rid)
+            except TriageError as err:
+                return error_response(err, rid)
+            return JSONResponse({"deleted": deleted})
+
+        @app.post("/admin/cache/flush")
+        async def cache_flush(self, request: Request) -> Response:
+            try:
+                self._admin(request)
+            except TriageError as err:
+                return error_response(err, "admin")
+            return JSONResponse({"deleted": await self.cache.invalidate(None, None)})
+
+        @app.get("/admin/cache/stats")
+        async def cache_stats(self, request: Request) -> Response:
+            try:
+                self._admin(request)
+            except TriageError as err:
+                return error_response(err, "admin")
+            return JSONResponse(await self.cache.stats())
+
+        def _admin(self, request: Request) -> None:
+            if self.cache is None:
+                raise NotFound("the semantic cache is not enabled in this router's config", code="cache_disabled")
+            token = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
+            if not self.admin_key or not hmac.compare_digest(token, self.admin_key):
+                raise AuthError(f"admin endpoints need the key in ${self.config.admin.key_env}",
+                                param="authorization")
+
         async def _check_health(self) -> tuple[int, dict]:
             names = list(self.models)
             results = await asyncio.gather(self.classifier.ready(),
@@ -100,6 +149,7 @@ def build_ingress():
                 forced_tier=h.get("x-triage-tier"),
                 latency_class=_choice(h.get("x-triage-latency"), ("interactive", "batch"), "x-triage-latency"),
                 max_cost_per_mtok=_number(h.get("x-triage-budget"), "x-triage-budget"),
+                cache_control=_choice(h.get("x-triage-cache"), CACHE_CONTROLS, "x-triage-cache"),
             )
 
     return Ingress

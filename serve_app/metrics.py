@@ -16,6 +16,11 @@ OVERHEAD = "triage_router_overhead_seconds"  # tier
 MODEL_LATENCY = "triage_model_latency_seconds"  # model (time to first byte)
 CLASSIFIER_BATCH_SIZE = "triage_classifier_batch_size"
 CLASSIFIER_LATENCY = "triage_classifier_batch_seconds"
+CACHE_LOOKUPS = "triage_cache_lookups_total"  # result: hit|miss
+CACHE_GUARD_REJECTIONS = "triage_cache_guard_rejections_total"  # guard
+CACHE_WRITES = "triage_cache_writes_total"
+CACHE_EVICTIONS = "triage_cache_evictions_total"
+CACHE_LOOKUP_LATENCY = "triage_cache_lookup_seconds"
 
 LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]
 BATCH_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128]
@@ -47,6 +52,16 @@ class MemoryMetrics:
         self.observations.setdefault(CLASSIFIER_BATCH_SIZE, []).append(size)
         self.observations.setdefault(CLASSIFIER_LATENCY, []).append(seconds)
 
+    def cache_lookup(self, result: str, seconds: float, rejected_by: tuple[str, ...]) -> None:
+        self.counts[(CACHE_LOOKUPS, result)] += 1
+        for guard in rejected_by:
+            self.counts[(CACHE_GUARD_REJECTIONS, guard)] += 1
+        self.observations.setdefault(CACHE_LOOKUP_LATENCY, []).append(seconds)
+
+    def cache_write(self, evictions: int = 0) -> None:
+        self.counts[(CACHE_WRITES,)] += 1
+        self.counts[(CACHE_EVICTIONS,)] += evictions
+
 
 class RayMetrics:
     """The same interface over ray.serve.metrics; create inside a replica."""
@@ -68,6 +83,13 @@ class RayMetrics:
                                        boundaries=BATCH_BUCKETS)
         self._batch_latency = m.Histogram(CLASSIFIER_LATENCY, "Classifier time per batch.",
                                           boundaries=LATENCY_BUCKETS)
+        self._cache_lookups = m.Counter(CACHE_LOOKUPS, "Cache lookups by result.", tag_keys=("result",))
+        self._cache_rejections = m.Counter(CACHE_GUARD_REJECTIONS, "Candidate hits a guard turned down.",
+                                           tag_keys=("guard",))
+        self._cache_writes = m.Counter(CACHE_WRITES, "Answers stored in the cache.")
+        self._cache_evictions = m.Counter(CACHE_EVICTIONS, "Entries evicted by the size bound.")
+        self._cache_latency = m.Histogram(CACHE_LOOKUP_LATENCY, "Cache lookup time.",
+                                          boundaries=LATENCY_BUCKETS)
 
     def request(self, *, tier, domain, model, cache, status) -> None:
         self._requests.inc(tags={"tier": tier, "domain": domain, "model": model,
@@ -88,3 +110,14 @@ class RayMetrics:
     def classifier_batch(self, size, seconds) -> None:
         self._batch_size.observe(size)
         self._batch_latency.observe(seconds)
+
+    def cache_lookup(self, result, seconds, rejected_by) -> None:
+        self._cache_lookups.inc(tags={"result": result})
+        for guard in rejected_by:
+            self._cache_rejections.inc(tags={"guard": guard})
+        self._cache_latency.observe(seconds)
+
+    def cache_write(self, evictions=0) -> None:
+        self._cache_writes.inc()
+        if evictions:
+            self._cache_evictions.inc(evictions)

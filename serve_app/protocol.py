@@ -206,3 +206,61 @@ def sse(obj: dict) -> bytes:
 
 
 SSE_DONE = b"data: [DONE]\n\n"
+
+
+# ------------------------------------------------ stored answers <-> streams
+
+
+def body_to_chunks(body: dict) -> list[dict]:
+    """A complete response as the chunks a streaming client expects (cache hits)."""
+    model, rid = body.get("model", ""), body.get("id") or new_id("chatcmpl")
+    choice = body["choices"][0]
+    finish = choice.get("finish_reason") or "stop"
+    if body.get("object") == "text_completion":
+        return [completion_chunk(model, rid, text=choice.get("text", "")),
+                completion_chunk(model, rid, text="", finish_reason=finish)]
+    message = choice.get("message", {})
+    return [chat_chunk(model, rid, delta={"role": "assistant"}),
+            chat_chunk(model, rid, delta={"content": message.get("content") or ""}),
+            chat_chunk(model, rid, delta={}, finish_reason=finish)]
+
+
+class StreamAssembler:
+    """Collects a stream's chunks into the complete body, to cache it once the
+    stream has ended normally."""
+
+    def __init__(self):
+        self.parts: list[str] = []
+        self.finish_reason: str | None = None
+        self.model = ""
+        self.kind = "chat"
+
+    def add(self, chunk: dict) -> None:
+        if self.kind == "uncacheable":
+            return
+        self.model = chunk.get("model", self.model)
+        if chunk.get("object") == "text_completion":
+            self.kind = "completions"
+        for choice in chunk.get("choices", []):
+            if self.kind == "completions":
+                self.parts.append(choice.get("text") or "")
+            else:
+                delta = choice.get("delta") or {}
+                if delta.get("tool_calls"):
+                    # Tool-call streams are not reassembled; never cache them.
+                    self.finish_reason = None
+                    self.parts = []
+                    self.kind = "uncacheable"
+                    return
+                self.parts.append(delta.get("content") or "")
+            if choice.get("finish_reason"):
+                self.finish_reason = choice["finish_reason"]
+
+    def body(self) -> dict | None:
+        """The complete response, or None if the stream never finished."""
+        if self.finish_reason is None or self.kind == "uncacheable":
+            return None
+        text = "".join(self.parts)
+        if self.kind == "completions":
+            return completion_response(self.model, text, finish_reason=self.finish_reason)
+        return chat_response(self.model, text, finish_reason=self.finish_reason)

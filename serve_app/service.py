@@ -14,6 +14,8 @@ import time
 from dataclasses import dataclass
 from typing import AsyncIterator, Awaitable, Callable, Mapping, Protocol
 
+from serve_app.cache.plan import BYPASS, CachePlan, plan_cache
+from serve_app.cache.semantic import CacheHit, CacheQuery
 from serve_app.config.schema import RouterConfig
 from serve_app.engines.base import CallContext
 from serve_app.errors import (
@@ -21,7 +23,7 @@ from serve_app.errors import (
 )
 from serve_app.policy import Decision, RequestFacts, Signals, decide
 from serve_app.policy.breaker import CircuitBreakers
-from serve_app.protocol import SSE_DONE, sse
+from serve_app.protocol import SSE_DONE, StreamAssembler, body_to_chunks, sse
 
 decision_log = logging.getLogger("triage.decisions")
 
@@ -29,6 +31,13 @@ decision_log = logging.getLogger("triage.decisions")
 class ModelCaller(Protocol):
     def unary(self, kind: str, request: dict, ctx: CallContext) -> Awaitable[dict]: ...
     def stream(self, kind: str, request: dict, ctx: CallContext) -> AsyncIterator[dict]: ...
+
+
+class CacheClient(Protocol):
+    """Never raises: a failing cache is a miss, not a failed request."""
+
+    async def lookup(self, q: CacheQuery) -> CacheHit | None: ...
+    async def put(self, q: CacheQuery, model: str, response: dict) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -40,6 +49,7 @@ class RequestMeta:
     forced_tier: str | None = None
     latency_class: str | None = None
     max_cost_per_mtok: float | None = None
+    cache_control: str | None = None  # x-triage-cache: no-store | no-cache
 
 
 @dataclass
@@ -53,6 +63,7 @@ class Routed:
     cache: str = "bypass"
     body: dict | None = None
     stream: AsyncIterator[bytes] | None = None
+    similarity: float | None = None  # of a cache hit
 
     def headers(self, request_id: str) -> dict[str, str]:
         return {
@@ -63,19 +74,24 @@ class Routed:
             "x-triage-cache": self.cache,
             "x-triage-fallbacks": str(len(self.attempts)),
             "x-triage-overhead-ms": f"{self.overhead_ms:.2f}",
+            **({"x-triage-cache-similarity": f"{self.similarity:.4f}"} if self.similarity is not None else {}),
         }
 
 
 class RouterService:
     def __init__(self, config: RouterConfig, classify: Callable[[str], Awaitable[Signals]],
                  models: Mapping[str, ModelCaller], metrics, *,
+                 cache: CacheClient | None = None,
                  clock: Callable[[], float] = time.perf_counter,
                  breaker_clock: Callable[[], float] = time.monotonic):
         self.config = config
         self.classify = classify
         self.models = models
         self.metrics = metrics
+        self.cache = cache
         self.clock = clock
+        # Cache writes run after the answer is sent; keep them referenced.
+        self._writes: set[asyncio.Task] = set()
         cb = config.policy.circuit_breaker
         self.breakers = CircuitBreakers(cb.failure_threshold, cb.cooldown_s, breaker_clock)
 
@@ -90,7 +106,12 @@ class RouterService:
                                  needs_vision=req.has_image(), latency_class=meta.latency_class,
                                  max_cost_per_mtok=meta.max_cost_per_mtok)
             decision = decide(signals, facts, self.config)
-            return await self._call(kind, req, meta, decision, t0)
+            plan = self._plan(kind, req, meta, decision, signals)
+            if plan.read:
+                hit = await self.cache.lookup(plan.query)
+                if hit is not None:
+                    return self._from_cache(req, meta, decision, hit, t0)
+            return await self._call(kind, req, meta, decision, plan, t0)
         except TriageError as err:
             self._report(meta, decision, model="none", attempts=getattr(err, "attempts", []),
                          overhead_s=self.clock() - t0, status=_status(err), error=err)
@@ -107,7 +128,44 @@ class RouterService:
         if hasattr(req, "messages") and len(req.messages) > lim.max_messages:
             raise ClientError(f"at most {lim.max_messages} messages per request", param="messages")
 
-    async def _call(self, kind: str, req, meta: RequestMeta, decision: Decision, t0: float) -> Routed:
+    def _plan(self, kind: str, req, meta: RequestMeta, decision: Decision, signals: Signals) -> CachePlan:
+        if self.cache is None:
+            return BYPASS
+        explicit = None if req.model == "auto" else req.model
+        return plan_cache(self.config.cache, kind, req.model_dump(exclude_none=True), decision, signals,
+                          meta.tenant, meta.cache_control, explicit)
+
+    def _from_cache(self, req, meta: RequestMeta, decision: Decision, hit: CacheHit, t0: float) -> Routed:
+        overhead = self.clock() - t0
+        routed = Routed(decision=decision, model=hit.model, attempts=[], overhead_ms=overhead * 1000,
+                        cache="hit", similarity=hit.similarity)
+        if req.stream:
+            routed.stream = self._replay(hit.response)
+        else:
+            routed.body = hit.response
+        self._report(meta, decision, hit.model, [], overhead, status="ok", cache="hit")
+        return routed
+
+    @staticmethod
+    async def _replay(body: dict) -> AsyncIterator[bytes]:
+        for chunk in body_to_chunks(body):
+            yield sse(chunk)
+        yield SSE_DONE
+
+    def _store_later(self, plan: CachePlan, model: str, body: dict | None) -> None:
+        if not plan.write or body is None:
+            return
+        task = asyncio.create_task(self.cache.put(plan.query, model, body))
+        self._writes.add(task)
+        task.add_done_callback(self._writes.discard)
+
+    async def drain_writes(self) -> None:
+        """Wait for pending cache writes (shutdown, tests)."""
+        while self._writes:
+            await asyncio.gather(*list(self._writes), return_exceptions=True)
+
+    async def _call(self, kind: str, req, meta: RequestMeta, decision: Decision, plan: CachePlan,
+                    t0: float) -> Routed:
         attempts: list[tuple[str, str]] = []
         last: UpstreamError | None = None
         model_wait = 0.0
@@ -138,25 +196,32 @@ class RouterService:
             self.breakers.success(name)
             self.metrics.model_latency(waited, model=name)
             overhead = self.clock() - t0 - model_wait
-            routed = Routed(decision=decision, model=name, attempts=attempts, overhead_ms=overhead * 1000)
+            routed = Routed(decision=decision, model=name, attempts=attempts, overhead_ms=overhead * 1000,
+                            cache=plan.status_if_not_hit)
             if req.stream:
-                routed.stream = self._relay(first, chunks, meta, routed)
+                routed.stream = self._relay(first, chunks, meta, routed, plan)
             else:
                 routed.body = body
-                self._report(meta, decision, name, attempts, overhead, status="ok")
+                self._store_later(plan, name, body)
+                self._report(meta, decision, name, attempts, overhead, status="ok", cache=routed.cache)
             return routed
         raise AllCandidatesFailed(attempts, last)
 
     async def _relay(self, first: dict, chunks: AsyncIterator[dict], meta: RequestMeta,
-                     routed: Routed) -> AsyncIterator[bytes]:
+                     routed: Routed, plan: CachePlan) -> AsyncIterator[bytes]:
         """The rest of a stream. After the first byte there is no silent switch:
-        a failure ends the stream with an error event."""
+        a failure ends the stream with an error event. Only a stream that
+        ended normally is cached."""
         status = "ok"
+        assembled = StreamAssembler()
         try:
+            assembled.add(first)
             yield sse(first)
             async for chunk in chunks:
+                assembled.add(chunk)
                 yield sse(chunk)
             yield SSE_DONE
+            self._store_later(plan, routed.model, assembled.body())
         except UpstreamError as err:
             status = "error"
             self.breakers.failure(routed.model)
@@ -164,17 +229,18 @@ class RouterService:
         finally:
             await chunks.aclose()
             self._report(meta, routed.decision, routed.model, routed.attempts,
-                         routed.overhead_ms / 1000, status=status)
+                         routed.overhead_ms / 1000, status=status, cache=routed.cache)
 
     def _fallback(self, attempts: list, model: str, reason: str) -> None:
         attempts.append((model, reason))
         self.metrics.fallback(model=model, reason=reason)
 
     def _report(self, meta: RequestMeta, decision: Decision | None, model: str, attempts: list,
-                overhead_s: float, status: str, error: TriageError | None = None) -> None:
+                overhead_s: float, status: str, error: TriageError | None = None,
+                cache: str = "bypass") -> None:
         tier = decision.tier if decision else "none"
         domain = decision.domain if decision else "none"
-        self.metrics.request(tier=tier, domain=domain, model=model, cache="bypass", status=status)
+        self.metrics.request(tier=tier, domain=domain, model=model, cache=cache, status=status)
         self.metrics.overhead(overhead_s, tier=tier)
         if error is not None:
             self.metrics.error(type=type(error).__name__)
@@ -186,6 +252,7 @@ class RouterService:
                 "model": model,
                 "fallbacks": [{"model": m, "reason": r} for m, r in attempts],
                 "overhead_ms": round(overhead_s * 1000, 2),
+                "cache": cache,
                 "decision": decision.summary() if decision else None,
                 "error": error.message if error else None,
             }))

@@ -96,6 +96,9 @@ class DryRunFailure(Strict):
     mode: Literal["error", "unavailable", "overloaded", "timeout"] = "error"
     # Fail the first N calls of each replica, then answer (null: always fail).
     first_n: int | None = Field(None, ge=0)
+    # Fail after the first streamed chunk instead of before answering: the
+    # "stream broke after the first byte" case. Non-streaming calls fail as usual.
+    mid_stream: bool = False
 
 
 class DryRunEngine(Strict):
@@ -234,6 +237,54 @@ class PolicyConfig(Strict):
     circuit_breaker: CircuitBreaker = CircuitBreaker()
 
 
+class CacheGuards(Strict):
+    """Verifiers run on a candidate hit; each rejects near-duplicates whose
+    meaning differs in one specific way."""
+
+    numbers: bool = True  # "2+2" vs "2+3"
+    negation: bool = True  # "can I" vs "can't I"
+    entities: bool = True  # "capital of France" vs "capital of Spain"
+    relations: bool = True  # "enable 2FA" vs "disable 2FA", to/from, before/after
+
+
+class CacheConfig(Strict):
+    enabled: bool = False
+    backend: Literal["embedded", "server"] = "embedded"
+    # embedded: directory of the Qdrant edge shard (persists across restarts).
+    path: str = "~/.cache/triage/semantic-cache"
+    # server: Qdrant URL and the env var that holds its API key.
+    url: str | None = None
+    api_key_env: str | None = None
+    collection: str = "triage_cache"
+    ttl_s: float = Field(3600.0, gt=0)
+    max_entries: int = Field(100_000, ge=1)
+    # Cosine similarity a candidate must reach, per domain (default for others).
+    # 0.93: the lowest threshold with wrong hits under 1% of hits on the held-out
+    # pairs (`triage bench cache-quality`: 28.6% hit rate, 0.76% wrong).
+    threshold: float = Field(0.93, gt=0, le=1)
+    domain_thresholds: dict[str, float] = Field(default_factory=dict)
+    guards: CacheGuards = CacheGuards()
+    # Sensitive requests are neither stored nor served unless this is true.
+    cache_sensitive: bool = False
+    # A lookup slower than this counts as a miss: the embedded store freezes
+    # while it builds its index, and a cache must never be slower than a model.
+    lookup_timeout_s: float = Field(0.05, gt=0)
+    deployment: DeploymentSettings = DeploymentSettings(num_cpus=0.2, max_ongoing_requests=64)
+
+    @model_validator(mode="after")
+    def _backend_settings(self):
+        if self.backend == "server" and not self.url:
+            raise ValueError("backend 'server' needs url")
+        if self.backend == "embedded" and self.deployment.num_replicas > 1:
+            raise ValueError("the embedded backend is one process's store: num_replicas must be 1")
+        return self
+
+
+class AdminConfig(Strict):
+    # Env var holding the key for /admin/*; unset -> admin endpoints refuse all.
+    key_env: str = "TRIAGE_ADMIN_KEY"
+
+
 class Limits(Strict):
     max_body_bytes: int = Field(1_000_000, ge=1024)
     max_prompt_chars: int = Field(200_000, ge=1)
@@ -260,6 +311,8 @@ class RouterConfig(Strict):
     policy: PolicyConfig = PolicyConfig()
     limits: Limits = Limits()
     auth: AuthConfig = AuthConfig()
+    cache: CacheConfig = CacheConfig()
+    admin: AdminConfig = AdminConfig()
     ingress: IngressConfig = IngressConfig()
 
     def model(self, name: str) -> ModelConfig | None:

@@ -43,9 +43,10 @@ class DryRunEngine:
         return chat_response(self.name, text, prompt_tokens=_words(request), completion_tokens=len(text.split()))
 
     async def stream_chat(self, request: dict, ctx: CallContext) -> AsyncIterator[dict]:
-        text = await self._answer(request, ctx)
+        text = await self._answer(request, ctx, streaming=True)
         rid = new_id("chatcmpl")
         yield chat_chunk(self.name, rid, delta={"role": "assistant"})
+        self._maybe_break_stream()
         for part in _split(text, self.settings.stream_chunks):
             yield chat_chunk(self.name, rid, delta={"content": part})
         yield chat_chunk(self.name, rid, delta={}, finish_reason="stop")
@@ -55,26 +56,39 @@ class DryRunEngine:
         return completion_response(self.name, text, prompt_tokens=_words(request), completion_tokens=len(text.split()))
 
     async def stream_completions(self, request: dict, ctx: CallContext) -> AsyncIterator[dict]:
-        text = await self._answer(request, ctx)
+        text = await self._answer(request, ctx, streaming=True)
         rid = new_id("cmpl")
-        for part in _split(text, self.settings.stream_chunks):
+        for i, part in enumerate(_split(text, self.settings.stream_chunks)):
             yield completion_chunk(self.name, rid, text=part)
+            if i == 0:
+                self._maybe_break_stream()
         yield completion_chunk(self.name, rid, text="", finish_reason="stop")
 
-    async def _answer(self, request: dict, ctx: CallContext) -> str:
+    async def _answer(self, request: dict, ctx: CallContext, streaming: bool = False) -> str:
         self.calls += 1
         if self.settings.record_prompts_to:
             await asyncio.to_thread(self._record, request, ctx)
         if self.settings.latency_ms:
             await asyncio.sleep(self.settings.latency_ms / 1000)
-        fail = self.settings.fail
-        if fail is not None and (fail.first_n is None or self.calls <= fail.first_n):
-            raise _FAILURES[fail.mode](f"dry_run model {self.name} injected a {fail.mode} failure", model=self.name)
+        if self._failing() and not (streaming and self.settings.fail.mid_stream):
+            self._raise()
         d = ctx.decision
         return (
             f"[dry_run {self.name}] tier={d.get('tier')} domain={d.get('domain')} "
             f"sensitive={d.get('sensitive')} reason: {d.get('reason', '')}"
         )
+
+    def _failing(self) -> bool:
+        fail = self.settings.fail
+        return fail is not None and (fail.first_n is None or self.calls <= fail.first_n)
+
+    def _maybe_break_stream(self) -> None:
+        if self._failing() and self.settings.fail.mid_stream:
+            self._raise()
+
+    def _raise(self):
+        mode = self.settings.fail.mode
+        raise _FAILURES[mode](f"dry_run model {self.name} injected a {mode} failure", model=self.name)
 
     def _record(self, request: dict, ctx: CallContext) -> None:
         line = json.dumps({"request_id": ctx.request_id, "model": self.name, "request": request})

@@ -20,9 +20,18 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+TENANT_KEYS = {"acme": "key-acme-123", "globex": "key-globex-456"}
+ADMIN_KEY = "admin-key-789"
+
+
 @pytest.fixture(scope="session")
-def ray_session():
+def ray_session(tmp_path_factory):
     os.environ.setdefault("RAY_AUTH_MODE", "disabled")
+    # Replicas inherit the environment Ray starts with: set keys before init.
+    os.environ["TRIAGE_TEST_KEY_ACME"] = TENANT_KEYS["acme"]
+    os.environ["TRIAGE_TEST_KEY_GLOBEX"] = TENANT_KEYS["globex"]
+    os.environ["TRIAGE_ADMIN_KEY"] = ADMIN_KEY
+    os.environ["TRIAGE_TEST_CACHE_DIR"] = str(tmp_path_factory.mktemp("cache"))
     import ray
 
     ray.init(num_cpus=4, include_dashboard=False, log_to_driver=False)
@@ -50,6 +59,17 @@ def base_url(ray_session, record_file) -> str:
     serve.start(http_options={"host": "127.0.0.1", "port": port})
     serve.run(build_app({"config": str(HERE / "router.yaml")}), name="triage", route_prefix="/")
     return f"http://127.0.0.1:{port}"
+
+
+@pytest.fixture(scope="session")
+def cache_url(base_url) -> str:
+    """A second app in the same Serve instance, with the semantic cache on."""
+    from ray import serve
+
+    from serve_app.app import build_app
+
+    serve.run(build_app({"config": str(HERE / "cache_router.yaml")}), name="triage-cache", route_prefix="/c")
+    return f"{base_url}/c"
 
 
 @pytest.fixture

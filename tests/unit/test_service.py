@@ -199,3 +199,64 @@ async def test_concurrent_requests_are_independent():
     svc, _ = service({"a": dry("a", latency_ms=20)})
     results = await asyncio.gather(*(svc.route("chat", chat(f"q{i}"), META) for i in range(8)))
     assert all(r.model == "a" for r in results)
+
+
+# ------------------------------------------------------------------ cache
+
+
+class CoreCache:
+    """The CacheClient contract over SemanticCacheCore in this process."""
+
+    def __init__(self, core):
+        self.core = core
+
+    async def lookup(self, q):
+        return (await self.core.lookup(q)).hit
+
+    async def put(self, q, model, response):
+        await self.core.put(q, model, response)
+
+
+@pytest.fixture
+async def cached_service():
+    from qdrant_client import AsyncQdrantClient
+
+    from serve_app.cache.semantic import SemanticCacheCore
+    from serve_app.cache.stores.server import ServerStore
+    from serve_app.config.schema import CacheConfig
+
+    store = ServerStore(client=AsyncQdrantClient(location=":memory:"), purge_interval_s=None)
+    await store.start()
+    cfg = config([model("a", ["slm", "srm", "llm", "lrm"])], cache={"enabled": True})
+    engine = BreaksMidStream(dry("a"))
+    s = signals("slm")
+    emb = tuple([1.0] + [0.0] * 383)
+
+    async def classify(text):
+        return s.__class__(**{**s.__dict__, "embedding": emb})
+
+    svc = RouterService(cfg, classify, {"a": engine}, MemoryMetrics(),
+                        cache=CoreCache(SemanticCacheCore(store, CacheConfig(enabled=True))))
+    yield svc
+    await store.close()
+
+
+async def test_second_request_is_a_hit(cached_service):
+    first = await cached_service.route("chat", chat("what is 2+2"), META)
+    await cached_service.drain_writes()
+    second = await cached_service.route("chat", chat("what is 2+2"), META)
+    assert (first.cache, second.cache) == ("miss", "hit")
+    assert second.body == first.body and second.similarity == 1.0
+    # Same embedding (the fake classifier gives one vector), different number: the guard says no.
+    third = await cached_service.route("chat", chat("what is 2+3"), META)
+    assert third.cache == "miss"
+
+
+async def test_no_store_and_broken_streams_are_not_cached(cached_service):
+    await cached_service.route("chat", chat("hello"), RequestMeta(request_id="r", cache_control="no-store"))
+    await cached_service.drain_writes()
+    assert (await cached_service.route("chat", chat("hello", stream=True), META)).cache == "miss"
+    routed = await cached_service.route("chat", chat("hello", stream=True), META)
+    await collect(routed.stream)  # BreaksMidStream: ends with an error event
+    await cached_service.drain_writes()
+    assert (await cached_service.route("chat", chat("hello"), META)).cache == "miss"

@@ -1,0 +1,1 @@
+"""Semantic cache: keys, hit guards, stores (embedded Qdrant edge, Qdrant server), deployment."""
