@@ -33,12 +33,16 @@ def main(argv: list[str] | None = None) -> int:
     q.add_argument("--seed", type=int, default=0)
     q.add_argument("--config", help="router config whose cache section to measure (default: CacheConfig())")
     q.set_defaults(run=_bench_cache_quality)
+    e = bench.add_parser("cache-e2e", help="a cache hit through the router versus a miss (dry_run models)")
+    e.add_argument("--requests", type=int, default=200)
+    e.add_argument("--out", default="bench/cache_e2e.json")
+    e.set_defaults(run=_bench_cache_e2e)
     c = bench.add_parser("cache-speed", help="cache store: insert rate and filtered lookup latency by size")
     c.add_argument("--sizes", default="10000,100000,1000000", help="comma-separated entry counts")
     c.add_argument("--backend", choices=["embedded", "server"], default="embedded")
     c.add_argument("--out", default="bench/cache_speed.json")
     c.add_argument("--queries", type=int, default=1000, help="lookups per size")
-    c.set_defaults(run=lambda a: __import__("serve_app.bench.cache_speed", fromlist=["run"]).from_args(a))
+    c.set_defaults(run=_bench_cache_speed)
 
     args = parser.parse_args(argv)
     return args.run(args)
@@ -71,6 +75,18 @@ def _bench_cache_quality(args) -> int:
 
     return run(pairs=args.pairs, out=args.out, limit=args.limit, split=args.split, seed=args.seed,
                config=args.config)
+
+
+def _bench_cache_e2e(args) -> int:
+    from serve_app.bench.cache_e2e import run
+
+    return run(requests=args.requests, out=args.out)
+
+
+def _bench_cache_speed(args) -> int:
+    from serve_app.bench.cache_speed import from_args
+
+    return from_args(args)
 
 
 if __name__ == "__main__":
