@@ -172,10 +172,9 @@ async def test_first_byte_deadline_is_timeout():
         return httpx.Response(200, json=answer())
 
     eng = await engine_with(handler, connect_timeout_s=0.1, timeout_s=0.2)
-    t0 = time.perf_counter()
+    # Without the deadline the handler's 200 would arrive after 1 s and no error be raised.
     with pytest.raises(ModelTimeout, match="within"):
         await eng.chat(CHAT)
-    assert time.perf_counter() - t0 < 0.8
 
 
 async def test_consumer_closing_stream_closes_upstream_response():

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import time
 from pathlib import Path
 
 import pytest
@@ -52,9 +51,9 @@ async def test_converted_dir_is_a_plain_hf_dir(smollm2_dir):
     assert cfg["architectures"] == ["LlamaForCausalLM"]
     assert cfg["rope_theta"] == 100000.0  # legacy spelling for transformers 4.x readers
     assert json.loads((d / MARKER).read_text())["convert_seconds"] > 0
-    t0 = time.perf_counter()
-    assert ensure_smollm2_dir(str(d.parent.parent)) == smollm2_dir  # reused, not redone
-    assert time.perf_counter() - t0 < 0.5
+    marker_mtime = (d / MARKER).stat().st_mtime_ns
+    assert ensure_smollm2_dir(str(d.parent.parent)) == smollm2_dir
+    assert (d / MARKER).stat().st_mtime_ns == marker_mtime  # reused, not converted again
 
 
 async def test_not_started_is_unavailable():
@@ -109,18 +108,15 @@ async def test_completions_raw_prompt(engine):
 
 
 async def test_closing_stream_early_stops_generation(engine):
-    # 64 tokens take ~3 s here; a generation left running would delay the next call.
+    # The lock is held until the generation thread has really stopped, so a
+    # released lock right after aclose() means generation did not run on.
     stream = engine.stream_chat({"messages": ESSAY})
     got = [await anext(stream) for _ in range(3)]
     assert content(got)
-    t0 = time.perf_counter()
     await stream.aclose()
-    assert time.perf_counter() - t0 < 1.0
     assert not engine._lock.locked()
-    t0 = time.perf_counter()
     body = await engine.chat({"messages": FRANCE, "max_tokens": 3})
     assert body["usage"]["completion_tokens"] == 3
-    assert time.perf_counter() - t0 < 1.5
 
 
 async def test_cancelled_stream_stops_generation(engine):
@@ -134,9 +130,7 @@ async def test_cancelled_stream_stops_generation(engine):
     with pytest.raises(asyncio.CancelledError):
         await task
     assert not engine._lock.locked()
-    t0 = time.perf_counter()
     assert (await engine.chat({"messages": FRANCE, "max_tokens": 3}))["usage"]["completion_tokens"] == 3
-    assert time.perf_counter() - t0 < 1.5
 
 
 async def test_concurrent_calls_are_serialised_and_all_answer(engine):
