@@ -63,11 +63,12 @@ def _exemplar_set(cfg: ClassifierConfig) -> dict:
 @serve.deployment
 class Classifier:
     def __init__(self, config: dict):
-        from serve_app.classifier.encoder import Encoder
+        from serve_app.classifier.encoder import make_encoder
 
         self._cfg = ClassifierConfig.model_validate(config)
         started = time.perf_counter()
-        self._encoder = Encoder(self._cfg.encoder, self._cfg.max_tokens, self._cfg.torch_threads)
+        self._encoder = make_encoder(self._cfg.backend, self._cfg.encoder, self._cfg.max_tokens,
+                                     self._cfg.torch_threads)
         # Exemplars are embedded once per replica, at start, in one batch.
         embed = lambda texts: self._encoder.encode(texts).embeddings  # noqa: E731
         self._scorer = build_scorer(embed, _exemplar_set(self._cfg), self._cfg.temperature)

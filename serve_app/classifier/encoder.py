@@ -56,6 +56,66 @@ def clip_chars(text: str, max_chars: int) -> str:
     return text[:head] + " " + text[len(text) - (max_chars - head):]
 
 
+class TokenRows:
+    """Tokenisation shared by every encoder backend: ids with head+tail truncation.
+
+    Backends differ only in how they run the model; keeping this in one place
+    is what makes their `tokens`/`truncated` outputs (and inputs) identical.
+    """
+
+    def __init__(self, tokenizer, max_tokens: int, position_limit: int = 512):
+        self.tokenizer = tokenizer
+        self.prefix, self.suffix = special_tokens(tokenizer)
+        self.max_tokens = min(max_tokens, position_limit)
+        # Content tokens per text once the model's special tokens are added.
+        self.budget = self.max_tokens - len(self.prefix) - len(self.suffix)
+        self.pad_id = tokenizer.pad_token_id or 0
+
+    def __call__(self, texts: list[str]) -> tuple[list[list[int]], list[int], list[bool]]:
+        """(model input rows with special tokens, tokens before truncation, truncated)."""
+        max_chars = self.max_tokens * CHARS_PER_TOKEN_CAP
+        clipped = [clip_chars(t, max_chars) for t in texts]
+        # verbose=False: over-long inputs are expected here; head_tail handles them.
+        ids = self.tokenizer(clipped, add_special_tokens=False, verbose=False)["input_ids"]
+        tokens = [len(x) for x in ids]
+        truncated = [len(x) > self.budget or len(t) > max_chars for x, t in zip(ids, texts)]
+        rows = [self.prefix + head_tail(x, self.budget) + self.suffix for x in ids]
+        return rows, tokens, truncated
+
+
+def special_tokens(tokenizer) -> tuple[list[int], list[int]]:
+    """What the tokenizer wraps around content ([CLS] ... [SEP] for BERT).
+
+    Probed once instead of per model family, because truncation is done on
+    bare ids and the wrapper is added back by hand.
+    """
+    bare = tokenizer("hello", add_special_tokens=False)["input_ids"]
+    full = tokenizer("hello")["input_ids"]
+    for i in range(len(full) - len(bare) + 1):
+        if full[i : i + len(bare)] == bare:
+            return full[:i], full[i + len(bare) :]
+    return [], []
+
+
+BACKENDS = ("torch", "onnx-int8")
+
+
+def make_encoder(backend: str, path: str | None = None, max_tokens: int = 256, torch_threads: int | None = None):
+    """The encoder for `classifier.backend`; both have the same `encode` contract.
+
+    For onnx-int8, `torch_threads` sets ONNX Runtime's intra-op threads (None:
+    one thread, see OnnxEncoder); the first replica on a machine converts the
+    model into the cache (seconds), later ones load it.
+    """
+    if backend == "torch":
+        return Encoder(path, max_tokens, torch_threads)
+    if backend == "onnx-int8":
+        from serve_app.classifier.onnx_encoder import OnnxEncoder
+
+        return OnnxEncoder(path, max_tokens, torch_threads)
+    raise ValueError(f"unknown encoder backend {backend!r}; expected one of {BACKENDS}")
+
+
 class Encoder:
     """Embeds texts; one instance per process (it sets torch's thread count)."""
 
@@ -73,37 +133,16 @@ class Encoder:
         self._tokenizer = AutoTokenizer.from_pretrained(self.path, local_files_only=local)
         self._model = AutoModel.from_pretrained(self.path, local_files_only=local)
         self._model.eval()
-        self._prefix, self._suffix = self._special_tokens()
         limit = getattr(self._model.config, "max_position_embeddings", 512)
-        self.max_tokens = min(max_tokens, limit)
-        # Content tokens per text once the model's special tokens are added.
-        self._budget = self.max_tokens - len(self._prefix) - len(self._suffix)
-        self._pad_id = self._tokenizer.pad_token_id or 0
+        self._rows = TokenRows(self._tokenizer, max_tokens, limit)
+        self.max_tokens = self._rows.max_tokens
+        self._pad_id = self._rows.pad_id
         self.dim = int(self._model.config.hidden_size)
-
-    def _special_tokens(self) -> tuple[list[int], list[int]]:
-        """What the tokenizer wraps around content ([CLS] ... [SEP] for BERT).
-
-        Probed once instead of per model family, because truncation is done on
-        bare ids and the wrapper is added back by hand.
-        """
-        bare = self._tokenizer("hello", add_special_tokens=False)["input_ids"]
-        full = self._tokenizer("hello")["input_ids"]
-        for i in range(len(full) - len(bare) + 1):
-            if full[i : i + len(bare)] == bare:
-                return full[:i], full[i + len(bare) :]
-        return [], []
 
     def encode(self, texts: list[str]) -> EncodedBatch:
         if not texts:
             return EncodedBatch(np.zeros((0, self.dim), np.float32), [], [])
-        max_chars = self.max_tokens * CHARS_PER_TOKEN_CAP
-        clipped = [clip_chars(t, max_chars) for t in texts]
-        # verbose=False: over-long inputs are expected here; head_tail handles them.
-        ids = self._tokenizer(clipped, add_special_tokens=False, verbose=False)["input_ids"]
-        tokens = [len(x) for x in ids]
-        truncated = [len(x) > self._budget or len(t) > max_chars for x, t in zip(ids, texts)]
-        rows = [self._prefix + head_tail(x, self._budget) + self._suffix for x in ids]
+        rows, tokens, truncated = self._rows(texts)
         return EncodedBatch(self._embed(rows), tokens, truncated)
 
     def _embed(self, rows: list[list[int]]) -> np.ndarray:
