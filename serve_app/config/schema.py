@@ -175,7 +175,7 @@ class ModelConfig(Strict):
 
 class Batching(Strict):
     max_batch_size: int = Field(16, ge=1)
-    batch_wait_timeout_s: float = Field(0.002, ge=0)
+    batch_wait_timeout_s: float = Field(0.0, ge=0)
 
 
 class Exemplars(Strict):
