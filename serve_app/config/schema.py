@@ -257,8 +257,9 @@ class CacheGuards(Strict):
 class CacheConfig(Strict):
     enabled: bool = False
     backend: Literal["embedded", "server"] = "embedded"
-    # embedded: directory of the Qdrant edge shard (persists across restarts).
-    path: str = "~/.cache/triage/semantic-cache"
+    # embedded: directory of the Qdrant edge shard (persists across restarts);
+    # null = semantic-cache/ in the cache dir ($TRIAGE_CACHE_DIR or ~/.cache/triage).
+    path: str | None = None
     # server: Qdrant URL and the env var that holds its API key.
     url: str | None = None
     api_key_env: str | None = None

@@ -295,3 +295,12 @@ def test_point_ids_are_stable_uuids_and_eviction_batches_are_one_percent():
     assert evict_batch(100, 100, 0.01) == 0
     assert evict_batch(100_001, 100_000, 0.01) == 1000
     assert evict_batch(15, 10, 0.01) == 5
+
+
+def test_embedded_default_path_follows_the_cache_dir(tmp_path, monkeypatch):
+    from serve_app.cache.stores.embedded import EmbeddedStore
+    from serve_app.config.schema import CacheConfig
+
+    monkeypatch.setenv("TRIAGE_CACHE_DIR", str(tmp_path))
+    store = EmbeddedStore.from_config(CacheConfig(enabled=True))
+    assert store.path == str(tmp_path / "semantic-cache")

@@ -90,7 +90,10 @@ class EmbeddedStore:
 
     @classmethod
     def from_config(cls, cfg, dim: int = 384) -> EmbeddedStore:
-        return cls(cfg.path, dim=dim, max_entries=cfg.max_entries)
+        from serve_app.convert_cache import default_cache_dir
+
+        path = cfg.path or os.path.join(default_cache_dir(), "semantic-cache")
+        return cls(path, dim=dim, max_entries=cfg.max_entries)
 
     # ------------------------------------------------------------- lifecycle
 
