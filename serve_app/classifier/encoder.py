@@ -116,7 +116,24 @@ def make_encoder(backend: str, path: str | None = None, max_tokens: int = 256, t
     raise ValueError(f"unknown encoder backend {backend!r}; expected one of {BACKENDS}")
 
 
-class Encoder:
+class RowEncoder:
+    """What every backend shares: texts -> token rows (TokenRows, head+tail
+    truncation) -> `_embed(rows)`, the one method a backend provides."""
+
+    dim: int
+    _rows: TokenRows
+
+    def encode(self, texts: list[str]) -> EncodedBatch:
+        if not texts:
+            return EncodedBatch(np.zeros((0, self.dim), np.float32), [], [])
+        rows, tokens, truncated = self._rows(texts)
+        return EncodedBatch(self._embed(rows), tokens, truncated)
+
+    def _embed(self, rows: list[list[int]]) -> np.ndarray:
+        raise NotImplementedError
+
+
+class Encoder(RowEncoder):
     """Embeds texts; one instance per process (it sets torch's thread count)."""
 
     def __init__(self, path: str | None = None, max_tokens: int = 256, torch_threads: int | None = None):
@@ -138,12 +155,6 @@ class Encoder:
         self.max_tokens = self._rows.max_tokens
         self._pad_id = self._rows.pad_id
         self.dim = int(self._model.config.hidden_size)
-
-    def encode(self, texts: list[str]) -> EncodedBatch:
-        if not texts:
-            return EncodedBatch(np.zeros((0, self.dim), np.float32), [], [])
-        rows, tokens, truncated = self._rows(texts)
-        return EncodedBatch(self._embed(rows), tokens, truncated)
 
     def _embed(self, rows: list[list[int]]) -> np.ndarray:
         torch = self._torch

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from serve_app.classifier.encoder import EncodedBatch, TokenRows, default_model_path
+from serve_app.classifier.encoder import RowEncoder, TokenRows, default_model_path
 
 # Measured on 50 dataset prompts against fp32 PyTorch (mean/min cosine):
 # per-tensor 0.956/0.921, per-tensor + reduce_range 0.853/0.743, per-channel
@@ -212,7 +212,7 @@ class _RustTokenizer:
         return {"input_ids": [e.ids for e in encs]}
 
 
-class OnnxEncoder:
+class OnnxEncoder(RowEncoder):
     """Embeds texts with the int8 ONNX model; `encode` as Encoder.encode.
 
     threads (ONNX Runtime intra-op threads) defaults to 1: the classifier
@@ -259,12 +259,6 @@ class OnnxEncoder:
         opts.add_session_config_entry("session.intra_op.allow_spinning", "1" if spin else "0")
         self._session = ort.InferenceSession(str(model_dir / MODEL_FILE), opts,
                                              providers=["CPUExecutionProvider"])
-
-    def encode(self, texts: list[str]) -> EncodedBatch:
-        if not texts:
-            return EncodedBatch(np.zeros((0, self.dim), np.float32), [], [])
-        rows, tokens, truncated = self._rows(texts)
-        return EncodedBatch(self._embed(rows), tokens, truncated)
 
     def _embed(self, rows: list[list[int]]) -> np.ndarray:
         # One text per run, never a padded batch: dynamic int8 quantises the
