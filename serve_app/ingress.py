@@ -82,35 +82,38 @@ def build_ingress():
         @app.post("/admin/cache/invalidate")
         async def cache_invalidate(self, request: Request) -> Response:
             """Body: {"tenant": ..., "model": ...}; both optional, at least one required."""
-            rid = f"admin-{uuid.uuid4().hex[:12]}"
-            try:
-                self._admin(request)
-                body = json.loads(await request.body() or b"{}")
+
+            async def invalidate() -> dict:
+                try:
+                    body = json.loads(await request.body() or b"{}")
+                except json.JSONDecodeError:
+                    raise ClientError("body is not valid JSON") from None
                 if not isinstance(body, dict) or not (body.get("tenant") or body.get("model")):
                     raise ClientError("give tenant and/or model (use /admin/cache/flush to drop everything)",
                                       param="tenant")
-                deleted = await self.cache.invalidate(body.get("tenant"), body.get("model"))
-            except json.JSONDecodeError:
-                return error_response(ClientError("body is not valid JSON"), rid)
-            except TriageError as err:
-                return error_response(err, rid)
-            return JSONResponse({"deleted": deleted})
+                return {"deleted": await self.cache.invalidate(body.get("tenant"), body.get("model"))}
+
+            return await self._as_admin(request, invalidate)
 
         @app.post("/admin/cache/flush")
         async def cache_flush(self, request: Request) -> Response:
-            try:
-                self._admin(request)
-            except TriageError as err:
-                return error_response(err, "admin")
-            return JSONResponse({"deleted": await self.cache.invalidate(None, None)})
+            async def flush() -> dict:
+                return {"deleted": await self.cache.invalidate(None, None)}
+
+            return await self._as_admin(request, flush)
 
         @app.get("/admin/cache/stats")
         async def cache_stats(self, request: Request) -> Response:
+            # A lambda: self.cache is None when the cache is off, and _as_admin says so first.
+            return await self._as_admin(request, lambda: self.cache.stats())
+
+        async def _as_admin(self, request: Request, action) -> Response:
+            """Check the admin key, run `action`, map errors like every other route."""
             try:
                 self._admin(request)
+                return JSONResponse(await action())
             except TriageError as err:
-                return error_response(err, "admin")
-            return JSONResponse(await self.cache.stats())
+                return error_response(err, f"admin-{uuid.uuid4().hex[:12]}")
 
         def _admin(self, request: Request) -> None:
             if self.cache is None:
