@@ -7,6 +7,7 @@ not pull in qdrant_edge or qdrant_client (nothing happens at import time).
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import uuid
@@ -85,6 +86,18 @@ def evict_batch(count: int, max_entries: int, fraction: float) -> int:
     if count <= max_entries:
         return 0
     return max(count - max_entries, int(max_entries * fraction), 1)
+
+
+async def stop_task(task):
+    """Cancel a background maintenance task and wait for it; returns None to
+    assign back (`self._task = await stop_task(self._task)`)."""
+    if task is not None:
+        task.cancel()
+        try:
+            await task
+        except asyncio.CancelledError:
+            pass
+    return None
 
 
 def plain_vector(vector):

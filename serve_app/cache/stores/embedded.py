@@ -46,7 +46,8 @@ import time
 from typing import Callable
 
 from serve_app.cache.stores import (
-    FLOAT_FIELDS, KEYWORD_FIELDS, evict_batch, from_payload, plain_vector, point_id, to_payload,
+    FLOAT_FIELDS, KEYWORD_FIELDS, evict_batch, from_payload, plain_vector, point_id, stop_task,
+    to_payload,
 )
 from serve_app.cache.types import CacheEntry, CacheFilter, StoreHit, StoreStats
 
@@ -151,13 +152,7 @@ class EmbeddedStore:
                             hnsw_config=hnsw, quantization_config=quant)
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-            self._task = None
+        self._task = await stop_task(self._task)
         if self._shard is None:
             return
         async with self._write_lock:

@@ -33,7 +33,8 @@ import time
 from typing import Callable
 
 from serve_app.cache.stores import (
-    FLOAT_FIELDS, KEYWORD_FIELDS, evict_batch, from_payload, plain_vector, point_id, to_payload,
+    FLOAT_FIELDS, KEYWORD_FIELDS, evict_batch, from_payload, plain_vector, point_id, stop_task,
+    to_payload,
 )
 from serve_app.cache.types import CacheEntry, CacheFilter, StoreHit, StoreStats
 
@@ -109,13 +110,7 @@ class ServerStore:
             await c.create_payload_index(self.collection, name, field_schema=schema, wait=True)
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-            self._task = None
+        self._task = await stop_task(self._task)
         if self._client is not None and self._owns_client:
             await self._client.close()
             self._client = None
