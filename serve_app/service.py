@@ -100,8 +100,9 @@ class RouterService:
         t0 = self.clock()
         decision = None
         try:
-            self._check_limits(req)
-            signals = await self.classify(req.prompt_text())
+            text = req.prompt_text()
+            self._check_limits(req, text)
+            signals = await self.classify(text)
             facts = RequestFacts(model=req.model, forced_tier=meta.forced_tier,
                                  needs_vision=req.has_image(), latency_class=meta.latency_class,
                                  max_cost_per_mtok=meta.max_cost_per_mtok)
@@ -117,11 +118,11 @@ class RouterService:
                          overhead_s=self.clock() - t0, status=_status(err), error=err)
             raise
 
-    def _check_limits(self, req) -> None:
+    def _check_limits(self, req, text: str) -> None:
         lim = self.config.limits
         if req.n > lim.max_n:
             raise ClientError(f"n={req.n} is not supported; at most {lim.max_n}", param="n")
-        if len(req.prompt_text()) > lim.max_prompt_chars:
+        if len(text) > lim.max_prompt_chars:
             raise ClientError(f"the prompt is longer than {lim.max_prompt_chars} characters",
                               param="messages" if hasattr(req, "messages") else "prompt",
                               code="prompt_too_long")
