@@ -137,8 +137,26 @@ class OpenAIEngine(Strict):
     headers: dict[str, str] = Field(default_factory=dict)
 
 
+class VllmEngine(Strict):
+    """A vLLM model served by Ray Serve LLM (`ray.serve.llm.LLMServer`), one
+    deployment per configured model, bound into Triage's app."""
+
+    type: Literal["vllm"]
+    # HF hub id or a local directory holding the weights.
+    model_source: str = Field(min_length=1)
+    # Name vLLM serves the model under; null = the Triage model name.
+    served_model_name: str | None = None
+    tensor_parallel_size: int = Field(1, ge=1)
+    max_model_len: int | None = Field(None, ge=16)
+    gpu_memory_utilization: float = Field(0.9, gt=0, le=1)
+    # Passed to vLLM's engine as-is (e.g. enforce_eager, dtype, quantization).
+    engine_kwargs: dict = Field(default_factory=dict)
+    # Extra runtime_env for the replica (env vars such as VLLM_CPU_KVCACHE_SPACE).
+    runtime_env: dict = Field(default_factory=dict)
+
+
 EngineConfig = Annotated[
-    Union[DryRunEngine, TransformersEngine, OpenAIEngine],
+    Union[DryRunEngine, TransformersEngine, OpenAIEngine, VllmEngine],
     Field(discriminator="type"),
 ]
 
@@ -156,6 +174,23 @@ class Cost(Strict):
         return (3 * self.input_per_mtok + self.output_per_mtok) / 4
 
 
+class ReasoningConfig(Strict):
+    """How this model family switches thinking on and off. The policy decides
+    per request whether thinking pays (see policy/); this says how to ask.
+
+    - none: the model has no switch (or always thinks);
+    - chat_template: `chat_template_kwargs.<kwarg>: true|false` (Qwen3's
+      `enable_thinking`);
+    - reasoning_effort: the OpenAI-style `reasoning_effort` field.
+    """
+
+    style: Literal["none", "chat_template", "reasoning_effort"] = "none"
+    kwarg: str = "enable_thinking"
+    # reasoning_effort values sent when thinking is on / off.
+    effort_on: str = "high"
+    effort_off: str = "low"
+
+
 class ModelConfig(Strict):
     name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")
     tiers: list[Tier] = Field(min_length=1)
@@ -167,7 +202,21 @@ class ModelConfig(Strict):
     latency_class: Literal["interactive", "batch"] = "interactive"
     # Seconds allowed until the first byte; then the next candidate is tried.
     timeout_s: float = Field(60.0, gt=0)
+    reasoning: ReasoningConfig = ReasoningConfig()
     deployment: DeploymentSettings = DeploymentSettings()
+
+    @model_validator(mode="after")
+    def _vllm_autoscaling(self):
+        # Ray Serve LLM defaults max_ongoing_requests and target_ongoing_requests
+        # to 1e9, which disables autoscaling: a vLLM tier must state real ones.
+        if self.engine.type != "vllm":
+            return self
+        d = self.deployment
+        if "max_ongoing_requests" not in d.model_fields_set:
+            raise ValueError("a vllm model needs deployment.max_ongoing_requests (Ray Serve LLM's default 1e9 disables autoscaling)")
+        if d.autoscaling is None or "target_ongoing_requests" not in d.autoscaling.model_fields_set:
+            raise ValueError("a vllm model needs deployment.autoscaling.target_ongoing_requests (Ray Serve LLM's default 1e9 disables autoscaling)")
+        return self
 
 
 # ------------------------------------------------------------------ classifier

@@ -17,6 +17,9 @@ class Signals:
     # What made it sensitive ("email", "card", ...), for the reason and the log.
     sensitive_kinds: tuple[str, ...] = ()
     jailbreak_prob: float = 0.0
+    # Probability that a small model fails this prompt (trained classifier's
+    # difficulty head); None when the classifier has no such head.
+    difficulty: float | None = None
     # Tokens seen by the encoder, and whether the prompt was cut to the budget.
     tokens: int = 0
     truncated: bool = False
