@@ -1,0 +1,1 @@
+"""Deployment manifests generated from Triage's own configs (KubeRay RayService)."""
