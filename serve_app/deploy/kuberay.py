@@ -19,7 +19,7 @@ The cluster is sized from the router config, not by hand: one worker group
 per accelerator type the models ask for (`deployment.accelerator_type`),
 whose pods are one node shape (GPU_SHAPES), with Ray's custom resource
 `accelerator_type:<name>` and as many pods at most as the models' max
-replicas fill (first-fit of each replica's num_gpus); one CPU group for the
+replicas fill (first-fit of each replica's GPUs); one CPU group for the
 Ingress, the Classifier and the models that need no GPU. The Ray autoscaler
 (in-tree) adds and removes pods as Serve's autoscaling asks for replicas.
 """
@@ -37,7 +37,7 @@ import yaml
 
 from serve_app.config.files import validate_file
 from serve_app.config.loader import load_config, resolve_path
-from serve_app.config.schema import DeploymentSettings, RouterConfig
+from serve_app.config.schema import DeploymentSettings, ModelConfig, RouterConfig
 from serve_app.errors import ConfigError
 
 # Must match the Ray in the image and the version pyproject.toml pins.
@@ -96,8 +96,15 @@ def nodes_needed(sizes: list[float], capacity: float) -> int:
     return len(free)
 
 
+def replica_gpus(m: ModelConfig) -> float:
+    """GPUs one replica holds: a vllm model's num_gpus is per engine worker,
+    one worker per tensor-parallel rank (engines/vllm_engine.py)."""
+    ranks = m.engine.tensor_parallel_size if m.engine.type == "vllm" else 1
+    return m.deployment.num_gpus * ranks
+
+
 def gpu_replicas(cfg: RouterConfig) -> dict[str, list[float]]:
-    """accelerator type -> num_gpus of every replica at max scale."""
+    """accelerator type -> GPUs of every replica at max scale."""
     out: dict[str, list[float]] = {}
     for m in cfg.models:
         d = m.deployment
@@ -105,7 +112,7 @@ def gpu_replicas(cfg: RouterConfig) -> dict[str, list[float]]:
             continue
         if not d.accelerator_type:
             raise ValueError(f"model {m.name} uses GPUs but names no deployment.accelerator_type")
-        out.setdefault(d.accelerator_type, []).extend([d.num_gpus] * max_replicas(d))
+        out.setdefault(d.accelerator_type, []).extend([replica_gpus(m)] * max_replicas(d))
     return out
 
 

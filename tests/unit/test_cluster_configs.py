@@ -25,7 +25,7 @@ from serve_app.config import load_config, parse_config
 from serve_app.config.files import validate_file
 from serve_app.config.schema import RouterConfig
 from serve_app.deploy import kuberay
-from serve_app.deploy.kuberay import cpu_replicas, gpu_replicas, nodes_needed
+from serve_app.deploy.kuberay import cpu_replicas, gpu_replicas, nodes_needed, replica_gpus
 from serve_app.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -93,8 +93,8 @@ def vllm_problems(cfg: RouterConfig) -> list[str]:
             problems.append(f"{m.name}: autoscaling must state min/max replicas and target_ongoing_requests")
         if d.accelerator_type not in known:
             problems.append(f"{m.name}: accelerator_type {d.accelerator_type!r} is not one of Ray's names")
-        if d.num_gpus >= 1 and d.num_gpus != e.tensor_parallel_size:
-            problems.append(f"{m.name}: num_gpus {d.num_gpus:g} != tensor_parallel_size {e.tensor_parallel_size}")
+        if d.num_gpus >= 1 and d.num_gpus != 1:
+            problems.append(f"{m.name}: num_gpus is per tensor-parallel worker: 1 or a share of one GPU")
         if 0 < d.num_gpus < 1 and (e.tensor_parallel_size != 1 or e.gpu_memory_utilization > d.num_gpus):
             problems.append(f"{m.name}: a GPU share of {d.num_gpus:g} needs TP 1 and gpu_memory_utilization <= it")
         if d.num_gpus <= 0:
@@ -108,7 +108,7 @@ def vllm_problems(cfg: RouterConfig) -> list[str]:
         warm = [m for m in vllm if tier in m.tiers and m.deployment.autoscaling.min_replicas >= 1]
         if not warm:
             problems.append(f"tier {tier}: no local model stays warm (min_replicas >= 1)")
-    costliest = max(vllm, key=lambda m: (m.deployment.num_gpus, m.cost.blended))
+    costliest = max(vllm, key=lambda m: (replica_gpus(m), m.cost.blended))
     if costliest.deployment.autoscaling.min_replicas != 0:
         problems.append(f"{costliest.name}: the costliest model should scale to zero")
     for m in cfg.models:
@@ -291,10 +291,10 @@ def test_generator_refuses_what_no_node_shape_holds():
     data = read(ROUTER)
     serve = read(SERVE)
     big = next(m for m in data["models"] if m["name"] == "qwen3-235b-a22b")
-    big["deployment"]["num_gpus"] = big["engine"]["tensor_parallel_size"] = 16
+    big["engine"]["tensor_parallel_size"] = 16
     with pytest.raises(ValueError, match="does not fit"):
         kuberay.build_rayservice(serve, parse_config(data))
-    big["deployment"].update(num_gpus=8, accelerator_type="A100")
+    big["deployment"]["accelerator_type"] = "A100"
     big["engine"]["tensor_parallel_size"] = 8
     with pytest.raises(ValueError, match="no node shape"):
         kuberay.build_rayservice(serve, parse_config(data))
