@@ -273,6 +273,37 @@ class CircuitBreaker(Strict):
     cooldown_s: float = Field(30.0, gt=0)
 
 
+class ReasoningPolicy(Strict):
+    """When a model with a thinking switch (`models[].reasoning`) is told to
+    think. Thinking costs many tokens and pays only on hard reasoning work:
+    on when the chosen tier is a reasoning tier, the domain is one where
+    thinking helps, and the prompt looks hard (see policy/reasoning.py)."""
+
+    # false: Triage sends no switch unless the x-triage-reasoning header asks.
+    auto: bool = True
+    tiers: list[Tier] = Field(default_factory=lambda: ["srm", "lrm"])
+    domains: list[str] = Field(default_factory=lambda: ["math", "code", "reasoning", "science", "engineering"])
+    # Hard enough: the classifier's difficulty (P(small model fails)) reaches
+    # this; without a difficulty head, P(srm) + P(lrm) reaches tier_prob_threshold.
+    difficulty_threshold: float = Field(0.5, ge=0, le=1)
+    tier_prob_threshold: float = Field(0.5, ge=0, le=1)
+
+
+class LoadPolicy(Strict):
+    """Among equally suitable models, prefer one with free capacity (policy/load.py)."""
+
+    enabled: bool = True
+    # Equally suitable: same tier and specialist rank, priced at most this
+    # factor above the cheapest of them. A pricier model never jumps further.
+    cost_factor: float = Field(1.5, ge=1)
+    # Busy from this share of its capacity (max_ongoing_requests x replicas)
+    # in flight from this ingress replica...
+    busy_at: float = Field(1.0, gt=0)
+    # ...or while a recent back-pressure rejection still counts; its weight
+    # halves every half-life.
+    overload_half_life_s: float = Field(5.0, gt=0)
+
+
 class PolicyConfig(Strict):
     # Added to the tier log-probabilities before the argmax; positive values
     # push traffic towards a tier.
@@ -291,6 +322,8 @@ class PolicyConfig(Strict):
     jailbreak_threshold: float = Field(0.8, ge=0, le=1)
     fallback: FallbackPolicy = FallbackPolicy()
     circuit_breaker: CircuitBreaker = CircuitBreaker()
+    reasoning: ReasoningPolicy = ReasoningPolicy()
+    load: LoadPolicy = LoadPolicy()
 
 
 class CacheGuards(Strict):

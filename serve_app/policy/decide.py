@@ -6,19 +6,28 @@ The order of candidates is the whole routing policy:
 2. inside a tier: domain specialists first, then cheapest;
 3. then neighbouring tiers for fallback (larger first, then smaller);
 4. filters that are never relaxed: privacy (sensitive -> local only),
-   vision, budget.
+   vision, budget;
+5. load: among the leading, equally suitable models a busy one moves back
+   (policy/load.py);
+and, beside the order, whether models with a thinking switch think
+(policy/reasoning.py).
 """
 
 from __future__ import annotations
 
 import math
+from typing import Mapping
 
 from serve_app.config.schema import TIERS, ModelConfig, RouterConfig
 from serve_app.errors import ClientError, NotFound, PolicyRefusal
+from serve_app.policy.load import ModelLoad, prefer_free
+from serve_app.policy.reasoning import choose_reasoning
 from serve_app.policy.signals import Decision, RequestFacts, Signals
 
 
-def decide(signals: Signals, facts: RequestFacts, cfg: RouterConfig) -> Decision:
+def decide(signals: Signals, facts: RequestFacts, cfg: RouterConfig,
+           loads: Mapping[str, ModelLoad] | None = None) -> Decision:
+    """`loads`: in-flight and back-pressure per model (None: ignore load)."""
     pol = cfg.policy
     notes: list[str] = []
 
@@ -38,8 +47,12 @@ def decide(signals: Signals, facts: RequestFacts, cfg: RouterConfig) -> Decision
     ordered = _candidates(tier, domain, explicit, cfg)
     ordered, filter_notes = _filter(ordered, signals, facts, cfg, explicit)
     notes.extend(filter_notes)
+    ordered, busy, load_note = _by_load(ordered, tier, domain, facts, cfg, explicit, loads)
+    notes.extend([load_note] if load_note else [])
     targets = tuple(m.name for m in ordered[: pol.fallback.max_attempts])
     notes.append("candidates: " + " > ".join(targets))
+    reasoning, why = choose_reasoning(signals, facts, tier, domain, pol.reasoning)
+    notes.append(f"reasoning={reasoning} ({why})")
 
     scores = {f"tier.{k}": v for k, v in signals.tier_probs.items()}
     scores[f"domain.{domain}"] = domain_p
@@ -54,6 +67,9 @@ def decide(signals: Signals, facts: RequestFacts, cfg: RouterConfig) -> Decision
         scores=scores,
         tier_source=tier_source,
         truncated=signals.truncated,
+        reasoning=reasoning,
+        reasoning_why=why,
+        busy=tuple(busy),
     )
 
 
@@ -107,14 +123,8 @@ def _explicit_model(facts: RequestFacts, cfg: RouterConfig) -> ModelConfig | Non
 
 def _candidates(tier: str, domain: str, explicit: ModelConfig | None,
                 cfg: RouterConfig) -> list[ModelConfig]:
-    preferred = cfg.policy.domain_preferences.get(domain, [])
-
     def rank(m: ModelConfig) -> tuple:
-        specialist = preferred.index(m.name) if m.name in preferred else len(preferred)
-        # A capability named after the domain marks a specialist too.
-        if m.name not in preferred and domain in m.capabilities:
-            specialist = len(preferred) - 0.5
-        return (specialist, m.cost.blended, m.name)
+        return (_specialist(m, domain, cfg), m.cost.blended, m.name)
 
     ordered: list[ModelConfig] = [explicit] if explicit else []
     for t in tier_order(tier, cfg):
@@ -122,6 +132,41 @@ def _candidates(tier: str, domain: str, explicit: ModelConfig | None,
             if m not in ordered:
                 ordered.append(m)
     return ordered
+
+
+def _specialist(m: ModelConfig, domain: str, cfg: RouterConfig) -> float:
+    """Lower is more specialised for the domain; equal for non-specialists."""
+    preferred = cfg.policy.domain_preferences.get(domain, [])
+    if m.name in preferred:
+        return preferred.index(m.name)
+    # A capability named after the domain marks a specialist too.
+    return len(preferred) - 0.5 if domain in m.capabilities else len(preferred)
+
+
+def _by_load(ordered: list[ModelConfig], tier: str, domain: str, facts: RequestFacts, cfg: RouterConfig,
+             explicit: ModelConfig | None, loads: Mapping[str, ModelLoad] | None,
+             ) -> tuple[list[ModelConfig], list[str], str | None]:
+    """Reorder the leading run of equally suitable models by free capacity:
+    same tier, same specialist rank (and latency class, for interactive
+    requests), priced within cost_factor of the cheapest. Runs after the
+    filters, so privacy, vision and budget hold; an explicit model stays first."""
+    pol = cfg.policy.load
+    start = 1 if explicit is not None and ordered and ordered[0].name == explicit.name else 0
+    if not pol.enabled or not loads or len(ordered) - start < 2:
+        return ordered, [], None
+    anchor = ordered[start]
+
+    def suits(m: ModelConfig) -> bool:
+        return (tier in m.tiers and _specialist(m, domain, cfg) == _specialist(anchor, domain, cfg)
+                and m.cost.blended <= anchor.cost.blended * pol.cost_factor
+                and (facts.latency_class != "interactive" or m.latency_class == anchor.latency_class))
+
+    end = start
+    while end < len(ordered) and suits(ordered[end]):
+        end += 1
+    by_name = {m.name: m for m in ordered}
+    names, busy, note = prefer_free([m.name for m in ordered[start:end]], loads, pol.busy_at)
+    return ordered[:start] + [by_name[n] for n in names] + ordered[end:], busy, note
 
 
 def _filter(ordered: list[ModelConfig], signals: Signals, facts: RequestFacts,

@@ -39,6 +39,11 @@ class RequestFacts:
     # From headers: x-triage-latency (interactive|batch), x-triage-budget ($/Mtok).
     latency_class: str | None = None
     max_cost_per_mtok: float | None = None
+    # x-triage-reasoning: "on" | "off" forces thinking; None (or "auto") lets policy decide.
+    reasoning: str | None = None
+    # The reasoning field the client set in the body itself, e.g. "reasoning_effort".
+    client_reasoning: str | None = None
+    chat: bool = True  # False for text completions (no reasoning switch there)
 
 
 @dataclass(frozen=True)
@@ -55,6 +60,11 @@ class Decision:
     # "classifier", "header" or "model": where the tier came from.
     tier_source: str = "classifier"
     truncated: bool = False
+    # "on" / "off": the switch sent to each model that has one; "none": nothing sent.
+    reasoning: str = "none"
+    reasoning_why: str = ""
+    # Models moved back by the load-aware choice (busy), for the log and metrics.
+    busy: tuple[str, ...] = ()
 
     def summary(self) -> dict:
         """A JSON-friendly view for the decision log and the dry-run answer."""
@@ -66,6 +76,9 @@ class Decision:
             "sensitive": self.sensitive,
             "jailbreak": self.jailbreak,
             "truncated": self.truncated,
+            "reasoning": self.reasoning,
+            "reasoning_why": self.reasoning_why,
+            "busy": list(self.busy),
             "reason": self.reason,
             "scores": {k: round(v, 4) for k, v in self.scores.items()},
         }
