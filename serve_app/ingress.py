@@ -153,6 +153,7 @@ def build_ingress():
                 latency_class=_choice(h.get("x-triage-latency"), ("interactive", "batch"), "x-triage-latency"),
                 max_cost_per_mtok=_number(h.get("x-triage-budget"), "x-triage-budget"),
                 cache_control=_choice(h.get("x-triage-cache"), CACHE_CONTROLS, "x-triage-cache"),
+                reasoning=_choice(h.get("x-triage-reasoning"), ("on", "off", "auto"), "x-triage-reasoning"),
             )
 
     return Ingress

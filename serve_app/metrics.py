@@ -21,6 +21,8 @@ CACHE_GUARD_REJECTIONS = "triage_cache_guard_rejections_total"  # guard
 CACHE_WRITES = "triage_cache_writes_total"
 CACHE_EVICTIONS = "triage_cache_evictions_total"
 CACHE_LOOKUP_LATENCY = "triage_cache_lookup_seconds"
+REASONING = "triage_reasoning_total"  # model, mode: on|off (a switch sent to the answering model)
+LOAD_SPILLS = "triage_load_spills_total"  # model (moved back because busy)
 
 LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]
 BATCH_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128]
@@ -62,6 +64,12 @@ class MemoryMetrics:
         self.counts[(CACHE_WRITES,)] += 1
         self.counts[(CACHE_EVICTIONS,)] += evictions
 
+    def reasoning(self, *, model: str, mode: str) -> None:
+        self.counts[(REASONING, model, mode)] += 1
+
+    def load_spill(self, *, model: str) -> None:
+        self.counts[(LOAD_SPILLS, model)] += 1
+
 
 class RayMetrics:
     """The same interface over ray.serve.metrics; create inside a replica."""
@@ -90,6 +98,10 @@ class RayMetrics:
         self._cache_evictions = m.Counter(CACHE_EVICTIONS, "Entries evicted by the size bound.")
         self._cache_latency = m.Histogram(CACHE_LOOKUP_LATENCY, "Cache lookup time.",
                                           boundaries=LATENCY_BUCKETS)
+        self._reasoning = m.Counter(REASONING, "Answers for which a thinking switch was sent, by mode.",
+                                    tag_keys=("model", "mode"))
+        self._load_spills = m.Counter(LOAD_SPILLS, "Requests routed past a busy model to an equally suitable one.",
+                                      tag_keys=("model",))
 
     def request(self, *, tier, domain, model, cache, status) -> None:
         self._requests.inc(tags={"tier": tier, "domain": domain, "model": model,
@@ -121,3 +133,9 @@ class RayMetrics:
         self._cache_writes.inc()
         if evictions:
             self._cache_evictions.inc(evictions)
+
+    def reasoning(self, *, model, mode) -> None:
+        self._reasoning.inc(tags={"model": model, "mode": mode})
+
+    def load_spill(self, *, model) -> None:
+        self._load_spills.inc(tags={"model": model})

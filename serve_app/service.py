@@ -11,6 +11,7 @@ import asyncio
 import json
 import logging
 import time
+import weakref
 from dataclasses import dataclass
 from typing import AsyncIterator, Awaitable, Callable, Mapping, Protocol
 
@@ -19,10 +20,13 @@ from serve_app.cache.semantic import CacheHit, CacheQuery
 from serve_app.config.schema import RouterConfig
 from serve_app.engines.base import CallContext
 from serve_app.errors import (
-    CIRCUIT_OPEN, UNAVAILABLE, AllCandidatesFailed, ClientError, ModelTimeout, TriageError, UpstreamError,
+    CIRCUIT_OPEN, OVERLOADED, UNAVAILABLE, AllCandidatesFailed, ClientError, ModelTimeout, TriageError,
+    UpstreamError,
 )
 from serve_app.policy import Decision, RequestFacts, Signals, decide
 from serve_app.policy.breaker import CircuitBreakers
+from serve_app.policy.load import LoadTracker, capacity
+from serve_app.policy.reasoning import apply_reasoning, client_switch
 from serve_app.protocol import SSE_DONE, StreamAssembler, body_to_chunks, sse
 
 decision_log = logging.getLogger("triage.decisions")
@@ -50,6 +54,7 @@ class RequestMeta:
     latency_class: str | None = None
     max_cost_per_mtok: float | None = None
     cache_control: str | None = None  # x-triage-cache: no-store | no-cache
+    reasoning: str | None = None  # x-triage-reasoning: on | off | auto
 
 
 @dataclass
@@ -74,6 +79,7 @@ class Routed:
             "x-triage-cache": self.cache,
             "x-triage-fallbacks": str(len(self.attempts)),
             "x-triage-overhead-ms": f"{self.overhead_ms:.2f}",
+            "x-triage-reasoning": self.decision.reasoning,
             **({"x-triage-cache-similarity": f"{self.similarity:.4f}"} if self.similarity is not None else {}),
         }
 
@@ -94,6 +100,9 @@ class RouterService:
         self._writes: set[asyncio.Task] = set()
         cb = config.policy.circuit_breaker
         self.breakers = CircuitBreakers(cb.failure_threshold, cb.cooldown_s, breaker_clock)
+        # In-flight calls and back-pressure per model, seen from this replica.
+        self.load = LoadTracker(config.policy.load.overload_half_life_s, breaker_clock)
+        self.capacities = {m.name: capacity(m, config.ingress.deployment) for m in config.models}
 
     async def route(self, kind: str, req, meta: RequestMeta) -> Routed:
         """kind: "chat" or "completions"; req: a parsed protocol request."""
@@ -105,8 +114,11 @@ class RouterService:
             signals = await self.classify(text)
             facts = RequestFacts(model=req.model, forced_tier=meta.forced_tier,
                                  needs_vision=req.has_image(), latency_class=meta.latency_class,
-                                 max_cost_per_mtok=meta.max_cost_per_mtok)
-            decision = decide(signals, facts, self.config)
+                                 max_cost_per_mtok=meta.max_cost_per_mtok, reasoning=meta.reasoning,
+                                 client_reasoning=client_switch(req.model_extra or {}, self.config),
+                                 chat=kind == "chat")
+            loads = self.load.snapshot(self.capacities) if self.config.policy.load.enabled else None
+            decision = decide(signals, facts, self.config, loads)
             plan = self._plan(kind, req, meta, decision, signals)
             if plan.read:
                 hit = await self.cache.lookup(plan.query)
@@ -133,7 +145,11 @@ class RouterService:
         if self.cache is None:
             return BYPASS
         explicit = None if req.model == "auto" else req.model
-        return plan_cache(self.config.cache, kind, req.model_dump(exclude_none=True), decision, signals,
+        wire = req.model_dump(exclude_none=True)
+        if decision.reasoning != "none":
+            # A thinking answer is a different answer: part of the fingerprint.
+            wire["x_triage_reasoning"] = decision.reasoning
+        return plan_cache(self.config.cache, kind, wire, decision, signals,
                           meta.tenant, meta.cache_control, explicit)
 
     def _from_cache(self, req, meta: RequestMeta, decision: Decision, hit: CacheHit, t0: float) -> Routed:
@@ -170,6 +186,8 @@ class RouterService:
         attempts: list[tuple[str, str]] = []
         last: UpstreamError | None = None
         model_wait = 0.0
+        for busy in decision.busy:  # counted where a model is called, not on cache hits
+            self.metrics.load_spill(model=busy)
         for name in decision.targets:
             if name not in self.models:
                 self._fallback(attempts, name, UNAVAILABLE)
@@ -177,39 +195,57 @@ class RouterService:
             if not self.breakers.allow(name):
                 self._fallback(attempts, name, CIRCUIT_OPEN)
                 continue
-            ctx = CallContext(request_id=meta.request_id, model=name, decision=decision.summary())
-            timeout = self.config.model(name).timeout_s
+            wire = req.wire(name)
+            # Each candidate gets its own family's switch (or none).
+            sent = apply_reasoning(wire, decision.reasoning, self.config.model(name).reasoning)
             started = self.clock()
+            release = self.load.acquire(name)
             try:
-                if req.stream:
-                    chunks = self.models[name].stream(kind, req.wire(name), ctx)
-                    first = await _first(chunks, timeout, name)
-                else:
-                    body = await _within(self.models[name].unary(kind, req.wire(name), ctx), timeout, name)
-            except UpstreamError as err:
+                answer = await self._send(kind, req.stream, name, wire, decision, meta)
+            except BaseException as exc:  # release on cancellation too
+                release()
+                if not isinstance(exc, UpstreamError):
+                    raise
                 model_wait += self.clock() - started
                 self.breakers.failure(name)
-                self._fallback(attempts, name, err.reason)
-                last = err
+                if exc.reason == OVERLOADED:
+                    self.load.overloaded(name)
+                self._fallback(attempts, name, exc.reason)
+                last = exc
                 continue
             waited = self.clock() - started
             model_wait += waited
             self.breakers.success(name)
             self.metrics.model_latency(waited, model=name)
+            if sent:
+                self.metrics.reasoning(model=name, mode=sent)
             overhead = self.clock() - t0 - model_wait
             routed = Routed(decision=decision, model=name, attempts=attempts, overhead_ms=overhead * 1000,
                             cache=plan.status_if_not_hit)
             if req.stream:
-                routed.stream = self._relay(first, chunks, meta, routed, plan)
+                routed.stream = self._relay(*answer, meta, routed, plan, release)
+                # A stream nobody iterates never runs its finally: release on collection.
+                weakref.finalize(routed.stream, release)
             else:
-                routed.body = body
-                self._store_later(plan, name, body)
+                release()
+                routed.body = answer
+                self._store_later(plan, name, answer)
                 self._report(meta, decision, name, attempts, overhead, status="ok", cache=routed.cache)
             return routed
         raise AllCandidatesFailed(attempts, last)
 
+    async def _send(self, kind: str, stream: bool, name: str, wire: dict, decision: Decision,
+                    meta: RequestMeta):
+        """One call: the body, or (first chunk, the rest) of a stream."""
+        ctx = CallContext(request_id=meta.request_id, model=name, decision=decision.summary())
+        timeout = self.config.model(name).timeout_s
+        if stream:
+            chunks = self.models[name].stream(kind, wire, ctx)
+            return await _first(chunks, timeout, name), chunks
+        return await _within(self.models[name].unary(kind, wire, ctx), timeout, name)
+
     async def _relay(self, first: dict, chunks: AsyncIterator[dict], meta: RequestMeta,
-                     routed: Routed, plan: CachePlan) -> AsyncIterator[bytes]:
+                     routed: Routed, plan: CachePlan, release: Callable[[], None]) -> AsyncIterator[bytes]:
         """The rest of a stream. After the first byte there is no silent switch:
         a failure ends the stream with an error event. Only a stream that
         ended normally is cached."""
@@ -228,6 +264,7 @@ class RouterService:
             self.breakers.failure(routed.model)
             yield sse(err.body())
         finally:
+            release()
             await chunks.aclose()
             self._report(meta, routed.decision, routed.model, routed.attempts,
                          routed.overhead_ms / 1000, status=status, cache=routed.cache)

@@ -6,7 +6,7 @@ import json
 import httpx
 
 HEADERS = ("x-triage-request-id", "x-triage-tier", "x-triage-domain", "x-triage-model",
-           "x-triage-cache", "x-triage-fallbacks", "x-triage-overhead-ms")
+           "x-triage-cache", "x-triage-fallbacks", "x-triage-overhead-ms", "x-triage-reasoning")
 
 
 def ask(text, **kw):
@@ -61,7 +61,7 @@ def test_models_lists_auto_and_every_configured_model(http):
     ids = [m["id"] for m in http.get("/v1/models").json()["data"]]
     assert ids[0] == "auto"
     assert set(ids[1:]) == {"slm-flaky", "slm-backup", "srm-busy", "srm-backup", "llm-breaker",
-                            "llm-backup", "lrm-cloud", "lrm-local", "smollm2-135m"}
+                            "llm-backup", "lrm-cloud", "lrm-local", "vision-a", "vision-b", "smollm2-135m"}
 
 
 def test_health_is_ready_with_every_tier(http):
@@ -144,3 +144,60 @@ def test_explicit_model_bypasses_the_classifier_tier(http):
     r = http.post("/v1/chat/completions", json={**ask("hi"), "model": "lrm-local"})
     assert r.status_code == 200
     assert r.headers["x-triage-model"] == "lrm-local" and r.headers["x-triage-tier"] == "lrm"
+
+
+def _recorded_request(record_file, marker: str) -> dict:
+    for line in _recorded(record_file).splitlines():
+        entry = json.loads(line)
+        if marker in json.dumps(entry["request"]["messages"]):
+            return entry["request"]
+    raise AssertionError(f"{marker} never reached lrm-cloud")
+
+
+def test_reasoning_switch_reaches_the_model(http, record_file):
+    """lrm-cloud has Qwen3's switch: the header's choice arrives as
+    chat_template_kwargs.enable_thinking; a client's own value is left alone."""
+    for mode, sent in (("on", True), ("off", False)):
+        r = http.post("/v1/chat/completions", json=ask(f"Think about mode-{mode}-5521"),
+                      headers={"x-triage-tier": "lrm", "x-triage-reasoning": mode})
+        assert r.status_code == 200 and r.headers["x-triage-model"] == "lrm-cloud"
+        assert r.headers["x-triage-reasoning"] == mode
+        assert _recorded_request(record_file, f"mode-{mode}-5521")["chat_template_kwargs"] == {"enable_thinking": sent}
+    own = {**ask("Think about client-own-5521"), "chat_template_kwargs": {"enable_thinking": False}}
+    r = http.post("/v1/chat/completions", json=own, headers={"x-triage-tier": "lrm", "x-triage-reasoning": "on"})
+    assert r.headers["x-triage-reasoning"] == "none"
+    assert _recorded_request(record_file, "client-own-5521")["chat_template_kwargs"] == {"enable_thinking": False}
+    r = http.post("/v1/chat/completions", json=ask("hi"), headers={"x-triage-reasoning": "maybe"})
+    assert r.status_code == 400 and r.json()["error"]["param"] == "x-triage-reasoning"
+
+
+def _with_image(text):
+    content = [{"type": "text", "text": text},
+               {"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw0KGgo="}}]
+    return {"model": "auto", "messages": [{"role": "user", "content": content}]}
+
+
+def test_saturated_model_is_passed_for_an_equal_one(base_url):
+    """vision-a and vision-b are the only vision models, equally priced;
+    vision-a takes 1.5 s and two requests at a time. A burst fills it and the
+    rest go to vision-b up front (no fallback), saying why; once it is idle
+    again, vision-a (first by name) is chosen again."""
+
+    async def burst(n):
+        async with httpx.AsyncClient(base_url=base_url, timeout=60) as c:
+            return await asyncio.gather(*(
+                c.post("/v1/chat/completions", json=_with_image(f"what is in picture {i}?"),
+                       headers={"x-triage-tier": "llm"})
+                for i in range(n)))
+
+    responses = asyncio.run(burst(5))
+    assert all(r.status_code == 200 for r in responses)
+    assert all(r.headers["x-triage-fallbacks"] == "0" for r in responses)
+    models = [r.headers["x-triage-model"] for r in responses]
+    # The first two to be routed fill vision-a; later ones see it full.
+    assert models.count("vision-a") >= 2 and "vision-b" in models, models
+    for r in responses:
+        if r.headers["x-triage-model"] == "vision-b":
+            text = r.json()["choices"][0]["message"]["content"]
+            assert "load: vision-b preferred over vision-a (vision-a 2/2 in flight)" in text
+    assert asyncio.run(burst(1))[0].headers["x-triage-model"] == "vision-a"

@@ -260,3 +260,145 @@ async def test_no_store_and_broken_streams_are_not_cached(cached_service):
     await collect(routed.stream)  # BreaksMidStream: ends with an error event
     await cached_service.drain_writes()
     assert (await cached_service.route("chat", chat("hello"), META)).cache == "miss"
+
+
+# ---------------------------------------------------------- reasoning mode
+
+
+class Recording(InProcess):
+    """Keeps every request body the model receives."""
+
+    def __init__(self, engine):
+        super().__init__(engine)
+        self.requests = []
+
+    def unary(self, kind, request, ctx):
+        self.requests.append(request)
+        return super().unary(kind, request, ctx)
+
+    def stream(self, kind, request, ctx):
+        self.requests.append(request)
+        return super().stream(kind, request, ctx)
+
+
+def thinking_pool():
+    """Three lrm models with different switches, cheapest first."""
+    return [model("qwen", ["lrm"], cost=0, reasoning={"style": "chat_template"}),
+            model("oss", ["lrm"], cost=1, reasoning={"style": "reasoning_effort", "effort_on": "high"}),
+            model("plain", ["slm", "srm", "llm", "lrm"], cost=2)]
+
+
+def hard_math():
+    from dataclasses import replace
+
+    return replace(signals("lrm", domain="math"), difficulty=0.9)
+
+
+async def test_each_candidate_gets_its_own_familys_switch():
+    failing = {"mode": "error"}
+    engines = {"qwen": Recording(dry("qwen", fail=failing)), "oss": Recording(dry("oss", fail=failing)),
+               "plain": Recording(dry("plain"))}
+    svc, metrics = service(engines, models=thinking_pool(), sig=hard_math())
+    routed = await svc.route("chat", chat("prove it"), META)
+    assert routed.model == "plain" and routed.headers("r1")["x-triage-reasoning"] == "on"
+    assert engines["qwen"].requests[0]["chat_template_kwargs"] == {"enable_thinking": True}
+    assert "reasoning_effort" not in engines["qwen"].requests[0]
+    assert engines["oss"].requests[0]["reasoning_effort"] == "high"
+    assert "chat_template_kwargs" not in engines["oss"].requests[0]
+    plain = engines["plain"].requests[0]
+    assert "chat_template_kwargs" not in plain and "reasoning_effort" not in plain
+    # Counted per model only where a switch was sent to the model that answered.
+    assert not [k for k in metrics.counts if k[0] == "triage_reasoning_total"]
+
+
+async def test_header_forces_and_metrics_count_the_switch():
+    engines = {n: Recording(dry(n)) for n in ("qwen", "oss", "plain")}
+    svc, metrics = service(engines, models=thinking_pool(), sig=hard_math())
+    routed = await svc.route("chat", chat("prove it"), RequestMeta(request_id="r", reasoning="off"))
+    assert routed.model == "qwen" and routed.headers("r")["x-triage-reasoning"] == "off"
+    assert engines["qwen"].requests[0]["chat_template_kwargs"] == {"enable_thinking": False}
+    assert "reasoning=off (forced by header)" in routed.decision.reason
+    assert metrics.counts[("triage_reasoning_total", "qwen", "off")] == 1
+    routed = await svc.route("chat", chat("prove it", stream=True), META)
+    await collect(routed.stream)
+    assert engines["qwen"].requests[1]["chat_template_kwargs"] == {"enable_thinking": True}
+    assert metrics.counts[("triage_reasoning_total", "qwen", "on")] == 1
+
+
+async def test_clients_own_switch_is_never_overwritten():
+    engines = {n: Recording(dry(n)) for n in ("qwen", "oss", "plain")}
+    svc, _ = service(engines, models=thinking_pool(), sig=hard_math())
+    req = chat("prove it", chat_template_kwargs={"enable_thinking": False})
+    routed = await svc.route("chat", req, RequestMeta(request_id="r", reasoning="on"))
+    assert routed.headers("r")["x-triage-reasoning"] == "none"
+    assert engines["qwen"].requests[0]["chat_template_kwargs"] == {"enable_thinking": False}
+    assert routed.decision.reasoning_why == "client set chat_template_kwargs.enable_thinking"
+
+
+async def test_easy_requests_turn_thinking_off_and_completions_get_nothing():
+    engines = {n: Recording(dry(n)) for n in ("qwen", "oss", "plain")}
+    svc, _ = service(engines, models=thinking_pool(), sig=signals("lrm", domain="creative"))
+    await svc.route("chat", chat("a poem"), META)
+    assert engines["qwen"].requests[0]["chat_template_kwargs"] == {"enable_thinking": False}
+    await svc.route("completions", CompletionRequest.model_validate({"prompt": "x"}), META)
+    assert "chat_template_kwargs" not in engines["qwen"].requests[1]
+
+
+# ------------------------------------------------------------- load-aware
+
+
+def equal_pair(**a_deployment):
+    return [model("a", ["slm", "srm", "llm", "lrm"], cost=1, deployment=a_deployment),
+            model("b", ["slm", "srm", "llm", "lrm"], cost=1)]
+
+
+def in_flight(svc):
+    return {m: load.in_flight for m, load in svc.load.snapshot(svc.capacities).items()}
+
+
+async def test_saturated_model_is_passed_for_an_equal_one():
+    svc, metrics = service({"a": dry("a", latency_ms=100), "b": dry("b")},
+                           models=equal_pair(max_ongoing_requests=2))
+    results = await asyncio.gather(*(svc.route("chat", chat(f"q{i}"), META) for i in range(4)))
+    assert [r.model for r in results] == ["a", "a", "b", "b"]
+    assert all(r.attempts == [] for r in results)  # chosen up front, not by fallback
+    assert "load: b preferred over a (a 2/2 in flight)" in results[2].decision.reason
+    assert metrics.counts[("triage_load_spills_total", "a")] == 2
+    assert in_flight(svc) == {"a": 0, "b": 0}
+    assert (await svc.route("chat", chat("later"), META)).model == "a"
+
+
+async def test_back_pressure_steers_away_until_it_decays():
+    now = [0.0]
+    svc, _ = service({"a": dry("a", fail={"mode": "overloaded", "first_n": 1}), "b": dry("b")},
+                     models=equal_pair())
+    svc.load.clock = lambda: now[0]
+    assert (await svc.route("chat", chat(), META)).attempts == [("a", "overloaded")]
+    routed = await svc.route("chat", chat(), META)
+    assert routed.model == "b" and routed.attempts == []
+    assert "a recent back-pressure" in routed.decision.reason
+    now[0] = 6.0  # past one half-life (5 s by default)
+    assert (await svc.route("chat", chat(), META)).model == "a"
+
+
+async def test_in_flight_is_released_by_streams_and_cancellation():
+    import gc
+
+    svc, _ = service({"a": dry("a", latency_ms=5000), "b": dry("b")}, models=equal_pair())
+    task = asyncio.create_task(svc.route("chat", chat(), META))
+    await asyncio.sleep(0.05)
+    assert in_flight(svc)["a"] == 1
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert in_flight(svc)["a"] == 0
+
+    svc, _ = service({"a": dry("a"), "b": dry("b")}, models=equal_pair())
+    routed = await svc.route("chat", chat(stream=True), META)
+    assert in_flight(svc)["a"] == 1  # the replica is busy until the stream ends
+    await collect(routed.stream)
+    assert in_flight(svc)["a"] == 0
+    routed = await svc.route("chat", chat(stream=True), META)
+    del routed  # a stream nobody iterates (client gone before the body)
+    gc.collect()
+    assert in_flight(svc)["a"] == 0
