@@ -1,8 +1,9 @@
 """`serve_app.app:build_app` — the import_path of every deployments/*.yaml.
 
 Reads one router config and binds the whole application: the Classifier,
-one ModelServer per configured model, the SemanticCache when enabled, and the
-Ingress that receives their handles through its constructor.
+one deployment per configured model (ModelServer, or Ray Serve LLM's server
+for `vllm` models: engines/factory.py), the SemanticCache when enabled, and
+the Ingress that receives their handles through its constructor.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ def build_app(args: dict):
     cfg = load_config(resolve_path(path))
 
     from serve_app.classifier.deployment import Classifier
-    from serve_app.engines.deployment import ModelServer
+    from serve_app.engines.factory import bind_model
     from serve_app.ingress import build_ingress
 
     clf = cfg.classifier
@@ -33,11 +34,7 @@ def build_app(args: dict):
         **clf.deployment.serve_options(),
     ).bind(clf.model_dump(mode="json"))
 
-    models = {
-        m.name: ModelServer.options(name=f"Model:{m.name}", **m.deployment.serve_options())
-        .bind(m.model_dump(mode="json"))
-        for m in cfg.models
-    }
+    models = {m.name: bind_model(m) for m in cfg.models}
     cache = None
     if cfg.cache.enabled:
         from serve_app.cache.deployment import SemanticCache
