@@ -19,8 +19,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-pytest.importorskip("ray.serve.llm", reason="ray.serve.llm needs vLLM installed (ray 2.60 imports vLLM's "
-                    "protocol models); runs in tests/vllm_cpu/run.sh's venv")
+pytest.importorskip("ray.serve.llm", exc_type=ImportError,
+                    reason="ray.serve.llm needs vLLM installed (ray 2.60 imports vLLM's protocol models); "
+                           "runs in tests/vllm_cpu/run.sh's venv")
 
 from serve_app.engines.base import CallContext  # noqa: E402
 from serve_app.engines.remote import RemoteModel  # noqa: E402
