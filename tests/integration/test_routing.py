@@ -149,7 +149,7 @@ def test_explicit_model_bypasses_the_classifier_tier(http):
 def _recorded_request(record_file, marker: str) -> dict:
     for line in _recorded(record_file).splitlines():
         entry = json.loads(line)
-        if marker in json.dumps(entry["request"]["messages"]):
+        if marker in json.dumps(entry["request"].get("messages")):  # completions have a prompt
             return entry["request"]
     raise AssertionError(f"{marker} never reached lrm-cloud")
 
