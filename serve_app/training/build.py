@@ -27,7 +27,9 @@ def collect(root: Path, sources: tuple[Source, ...], allow_noncommercial: bool,
         try:
             for row in src.load(root):
                 loaded += 1
-                if row.pop("noncommercial") and not allow_noncommercial:
+                # Held-out sources are evaluation only: no text of theirs ships
+                # in a model, so their licence flag does not exclude them.
+                if row.pop("noncommercial") and not (allow_noncommercial or src.heldout):
                     nc += 1
                     continue
                 rows.append(row)
@@ -58,6 +60,12 @@ def build(root: Path, out: Path, allow_noncommercial: bool = False, val_percent:
     for name, split_rows in splits.items():
         n = dataset.write_jsonl(out / f"{name}.jsonl", split_rows)
         log(f"      {name}.jsonl  {n} rows")
+        routing = [{"id": r["id"], "prompt": r["prompt"], "weak_correct": r["weak_correct"],
+                    "strong_correct": r["strong_correct"]} for r in split_rows
+                   if r.get("weak_correct") is not None and r.get("strong_correct") is not None]
+        if routing and name != "train":
+            n = dataset.write_jsonl(out / f"routing_{name}.jsonl", routing, fields=tuple(routing[0]))
+            log(f"      routing_{name}.jsonl  {n} outcome rows")
     report = dataset.build_report(splits, stats, excluded)
     report["args"] = {"datasets": str(root), "allow_noncommercial": allow_noncommercial,
                       "val_percent": val_percent, "heldout_sources": sorted(heldout)}

@@ -15,16 +15,20 @@ from collections.abc import Iterable
 from pathlib import Path
 
 HEADS = ("tier", "domain", "sensitive", "jailbreak")
-FIELDS = ("id", "prompt", *HEADS, "source", "group", "label_rule")
+# Per-model outcomes where a source has them (MMLU-Pro): `difficulty` is the
+# share of the small-model group that fails the question (the difficulty
+# head's target); weak/strong_correct feed `triage eval routing`.
+OUTCOMES = ("difficulty", "weak_correct", "strong_correct")
+FIELDS = ("id", "prompt", *HEADS, *OUTCOMES, "source", "group", "label_rule")
 
 
 def make_row(source: str, rid: str, prompt: str, group: str, rule: str, **labels) -> dict:
-    unknown = set(labels) - set(HEADS) - {"noncommercial"}
+    unknown = set(labels) - set(HEADS) - set(OUTCOMES) - {"noncommercial"}
     if unknown:
         raise ValueError(f"unknown label keys {sorted(unknown)}")
     row = {"id": f"{source}:{rid}", "prompt": prompt.strip(), "source": source,
            "group": f"{source}:{group}", "label_rule": rule}
-    for head in HEADS:
+    for head in (*HEADS, *OUTCOMES):
         row[head] = labels.get(head)
     # Per-row licence flag (e.g. one LegalBench task); dropped before writing.
     row["noncommercial"] = bool(labels.get("noncommercial", False))
@@ -117,10 +121,10 @@ def build_report(splits: dict[str, list[dict]], dedup_stats: dict, excluded: dic
     }
 
 
-def write_jsonl(path: Path, rows: Iterable[dict]) -> int:
+def write_jsonl(path: Path, rows: Iterable[dict], fields: tuple[str, ...] = FIELDS) -> int:
     n = 0
     with path.open("w", encoding="utf-8") as fh:
         for row in rows:
-            fh.write(json.dumps({k: row[k] for k in FIELDS}, ensure_ascii=False) + "\n")
+            fh.write(json.dumps({k: row.get(k) for k in fields}, ensure_ascii=False) + "\n")
             n += 1
     return n

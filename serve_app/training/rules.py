@@ -30,6 +30,34 @@ def mmlu_tier(small_acc: float, large_acc: float, category: str, src: str) -> st
     return "llm"
 
 
+# SciBench entered MMLU-Pro from another benchmark: a distinct origin held
+# out of training to measure tier and routing on an unseen source. TheoremQA
+# stays in training: it is the only licence-clean source of theorem-style
+# math besides Arena-Hard.
+def mmlu_heldout_src(src: str) -> bool:
+    return src.startswith("scibench")
+
+
+# Routing outcome pair for `triage eval routing`: a small and a large model
+# that both answered every question (5-shot MMLU-Pro).
+MMLU_WEAK_MODEL = "Meta-Llama-3_1-8B-Instruct_5shots"
+MMLU_STRONG_MODEL = "gemini-1.5-pro-002_5shots"
+
+
+def mmlu_outcomes(small_acc: float, per_model: dict) -> dict:
+    """difficulty = share of the small group that fails; weak/strong correctness."""
+    out = {"difficulty": round(1.0 - small_acc, 4)}
+    for key, col in (("weak_correct", MMLU_WEAK_MODEL), ("strong_correct", MMLU_STRONG_MODEL)):
+        v = per_model.get(col, "")
+        out[key] = int(float(v)) if v not in ("", None) else None
+    return out
+
+
+def strategyqa_tier(steps: int) -> str:
+    # README: most questions decompose into 3 short steps; lrm only for 4-5.
+    return "lrm" if steps >= 4 else "srm"
+
+
 MMLU_RULE = "mmlu_pro:outcome-tier(small>=.67 slm;small>=.34|large>=.8 srm;else lrm|llm)+category->domain"
 
 _BBH_LRM = {

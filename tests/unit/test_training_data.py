@@ -54,9 +54,26 @@ def test_small_rules():
 
 def test_mmlu_loader_labels_and_rule():
     rows = _by_id(sources.load_mmlu_pro(FIX))
-    assert [rows[f"mmlu_pro:{i}"]["tier"] for i in (1, 2, 3, 4)] == ["slm", "srm", "lrm", "llm"]
+    assert [rows[f"mmlu_pro:{i}"]["tier"] for i in (1, 2, 4)] == ["slm", "srm", "llm"]
     assert rows["mmlu_pro:2"]["domain"] == "financial" and rows["mmlu_pro:4"]["domain"] == "legal"
     assert "A. " in rows["mmlu_pro:1"]["prompt"] and rows["mmlu_pro:1"]["label_rule"].startswith("mmlu_pro:")
+    # Outcomes: difficulty = share of the small group failing; weak/strong from two named models.
+    assert rows["mmlu_pro:2"]["difficulty"] == pytest.approx(0.556)
+    assert (rows["mmlu_pro:2"]["weak_correct"], rows["mmlu_pro:2"]["strong_correct"]) == (0, 1)
+    assert rows["mmlu_pro:5"]["weak_correct"] is None  # no per-model row: no outcome, not a guess
+    # SciBench questions form the held-out MMLU-Pro source.
+    held = _by_id(sources.load_mmlu_pro_heldout(FIX))
+    assert list(held) == ["mmlu_pro_scibench:3"] and held["mmlu_pro_scibench:3"]["tier"] == "lrm"
+
+
+def test_heldout_only_loaders():
+    sqa = _by_id(sources.load_strategyqa(FIX))
+    assert (sqa["strategyqa:s1"]["tier"], sqa["strategyqa:s2"]["tier"]) == ("srm", "lrm")
+    assert sqa["strategyqa:s2"]["label_rule"] == "strategyqa:decomposition=4->lrm/reasoning"
+    jbb = list(sources.load_jailbreakbench(FIX))
+    assert len(jbb) == 1 and jbb[0]["jailbreak"] is True and jbb[0]["group"] == "jailbreakbench:goal-0"
+    mbpp = list(sources.load_mbpp(FIX))
+    assert mbpp[0]["domain"] == "code" and mbpp[0]["noncommercial"]
 
 
 def test_simple_loaders():
@@ -154,8 +171,15 @@ def test_build_on_fixtures(tmp_path):
         for r in rows:
             assert tuple(r) == dataset.FIELDS and r["label_rule"]
     # Held-out sources only in heldout.jsonl.
-    assert {r["source"] for r in splits["heldout"]} == {"pubmedqa", "verazuo_jailbreak"}
-    assert not {"pubmedqa", "verazuo_jailbreak"} & {r["source"] for n in ("train", "val") for r in splits[n]}
+    heldout = {"pubmedqa", "mmlu_pro_scibench", "strategyqa", "mbpp", "jailbreakbench"}
+    assert {r["source"] for r in splits["heldout"]} == heldout
+    assert not heldout & {r["source"] for n in ("train", "val") for r in splits[n]}
+    # Non-commercial held-out rows stay: they are evaluation only, never trained on.
+    assert any(r["source"] == "mbpp" for r in splits["heldout"])
+    # Outcome rows for `triage eval routing`, from the held-out MMLU-Pro source.
+    routing = [json.loads(x) for x in (tmp_path / "routing_heldout.jsonl").read_text().splitlines()]
+    assert routing == [{"id": "mmlu_pro_scibench:3", "prompt": splits["heldout"][[r["id"] for r in splits["heldout"]].index("mmlu_pro_scibench:3")]["prompt"],
+                        "weak_correct": 0, "strong_correct": 0}]
     # Template-level split for generated sensitive rows.
     side = {}
     for n in ("train", "val"):
@@ -168,7 +192,8 @@ def test_build_on_fixtures(tmp_path):
     assert "Leo had 9 marbles and lost 2. How many are left?" not in prompts
     assert "Is an invented clause enforceable?" not in prompts
     assert rep["excluded"]["legalbench (non-commercial rows)"]["rows"] == 2
-    assert rep["dedup"]["gsm8k"]["near_dup"] == 1 and rep["dedup"]["mmlu_pro"]["exact_dup"] == 1
+    # The MMLU copy is dropped twice: with its options and as its question-only variant.
+    assert rep["dedup"]["gsm8k"]["near_dup"] == 1 and rep["dedup"]["mmlu_pro"]["exact_dup"] == 2
     assert rep["labels"]["heldout"]["domain"]['"medical"'] == 2
 
 
