@@ -14,50 +14,14 @@ import time
 
 from ray import serve
 
-from serve_app.classifier.exemplars import (
-    ExemplarScorer,
-    build_scorer,
-    load_default_exemplars,
-    merge_exemplars,
-    signals_from_scores,
-)
-from serve_app.classifier.sensitive import detect_sensitive
-from serve_app.config.schema import TIERS, ClassifierConfig
-from serve_app.errors import ConfigError, ConfigProblem
+from serve_app.classifier.pipeline import classify_texts, make_scorer
+from serve_app.config.schema import ClassifierConfig
 from serve_app.metrics import RayMetrics
 from serve_app.policy.signals import Signals
 
 logger = logging.getLogger("ray.serve")
 
-__all__ = ["Classifier", "classify_texts", "signals_from_scores"]
-
-
-def classify_texts(encoder, scorer: ExemplarScorer, texts: list[str]) -> list[Signals]:
-    """Encode, score and check one batch; blocking, so run it off the event loop.
-
-    Sensitive data is searched in the full texts: the encoder may cut the
-    middle of a long prompt, and a card number there must still count.
-    """
-    batch = encoder.encode(texts)
-    scores = scorer.score(batch.embeddings)
-    kinds = [detect_sensitive(t) for t in texts]
-    return signals_from_scores(scores, batch.embeddings, batch.tokens, batch.truncated, kinds)
-
-
-def _exemplar_set(cfg: ClassifierConfig) -> dict:
-    defaults = load_default_exemplars() if cfg.default_exemplars else {}
-    try:
-        merged = merge_exemplars(defaults, cfg.exemplars, cfg.default_exemplars)
-    except ValueError as e:
-        raise ConfigError("classifier", [ConfigProblem("classifier.exemplars", str(e))]) from e
-    # Policy reads a probability for every tier, so each needs examples.
-    missing = [t for t in TIERS if not merged["tiers"].get(t)]
-    if missing:
-        raise ConfigError(
-            "classifier",
-            [ConfigProblem(f"classifier.exemplars.tiers.{t}", "no examples (default_exemplars is off)") for t in missing],
-        )
-    return merged
+__all__ = ["Classifier"]
 
 
 @serve.deployment
@@ -71,14 +35,14 @@ class Classifier:
                                      self._cfg.torch_threads)
         # Exemplars are embedded once per replica, at start, in one batch.
         embed = lambda texts: self._encoder.encode(texts).embeddings  # noqa: E731
-        self._scorer = build_scorer(embed, _exemplar_set(self._cfg), self._cfg.temperature)
+        self._scorer = make_scorer(self._cfg, embed)
         self._apply_batching(self._cfg.batching.max_batch_size, self._cfg.batching.batch_wait_timeout_s)
         self._metrics = RayMetrics()
         self._ready = True
         logger.info(
-            "classifier ready in %.1fs: %d tiers, %d domains, encoder %s",
+            "classifier ready in %.1fs: model %s, %d domains, encoder %s",
             time.perf_counter() - started,
-            len(self._scorer.tier_labels),
+            self._cfg.model or "exemplars only",
             len(self._scorer.domain_labels),
             self._encoder.path,
         )

@@ -167,12 +167,25 @@ def _api_keys(text: str) -> bool:
     return _API_KEYS.search(text) is not None
 
 
+# PHI: a labelled date of birth or medical record number. The label is what
+# makes it an identifier: "born in 1961" or a bare date is not one.
+_DOB = re.compile(r"\b(?:DOB|D\.O\.B\.?|date of birth|born on)\s*[:#-]?\s*"
+                  r"(?:\d{1,4}[/.-]\d{1,2}[/.-]\d{1,4}|\d{1,2}\s+[A-Za-z]{3,9}\s+\d{4}|[A-Za-z]{3,9}\s+\d{1,2},?\s+\d{4})",
+                  re.IGNORECASE)
+_MRN = re.compile(r"\b(?:MRN|medical record (?:number|no\.?|#))\s*[:#-]?\s*[A-Z]{0,3}\d{5,}\b", re.IGNORECASE)
+
+
+def _medical_ids(text: str) -> bool:
+    return _DOB.search(text) is not None or _MRN.search(text) is not None
+
+
 _DETECTORS: tuple[tuple[str, Callable[[str], bool]], ...] = (
     ("api_key", _api_keys),
     ("card", _cards),
     ("email", _emails),
     ("iban", _ibans),
     ("ip_address", _ips),
+    ("medical_id", _medical_ids),
     ("phone", _phones),
     ("ssn", _ssns),
 )

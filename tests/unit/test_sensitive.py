@@ -104,3 +104,19 @@ def test_iban_followed_by_words():
 def test_long_text_of_short_numbers_is_not_sensitive():
     text = ("Some ordinary words 12 34 56 and numbers 2023. " * 4000)[:200_000]
     assert detect_sensitive(text) == ()
+
+
+@pytest.mark.parametrize("text", [
+    "My patient John Smith, DOB 03/04/1961, has elevated troponin",
+    "date of birth: 12 March 1980, please update the record",
+    "Patient born on March 3, 1961 was admitted",
+    "MRN: 00123456, admitted overnight",
+])
+def test_labelled_birth_dates_and_record_numbers_are_phi(text):
+    assert detect_sensitive(text) == ("medical_id",)
+
+
+@pytest.mark.parametrize("text", ["She was born in 1961.", "Why is a DOB field required on forms?",
+                                  "The record number grew to 12 this year."])
+def test_unlabelled_dates_are_not_phi(text):
+    assert "medical_id" not in detect_sensitive(text)

@@ -1,0 +1,68 @@
+"""Signals from the trained heads, with operator exemplar domains on top.
+
+The trained model decides tier, the built-in domains, jailbreak, difficulty
+and (with the deterministic validators) sensitivity. Operators still add
+domains from example utterances without retraining: an exemplar scorer over
+the built-in domains' examples plus the operator's decides how much
+probability goes to an operator domain; the trained head shares the rest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from serve_app.classifier.exemplars import ExemplarScorer
+from serve_app.classifier.heads import RouterHeads, features
+from serve_app.policy.signals import Signals
+
+# Reported in sensitive_kinds when only the learned head fired.
+LEARNED_KIND = "learned"
+
+
+class TrainedScorer:
+    def __init__(self, heads: RouterHeads, exemplars: ExemplarScorer | None = None,
+                 custom_domains: Sequence[str] = (), custom_jailbreak: bool = False):
+        self.heads = heads
+        self.exemplars = exemplars
+        self.custom_domains = tuple(d for d in custom_domains if exemplars and d in exemplars.domain_labels)
+        # Operator jailbreak examples add to the head (max), never replace it.
+        self.custom_jailbreak = custom_jailbreak and exemplars is not None
+        self.domain_labels = tuple(heads.labels["domain"]) + self.custom_domains
+        self.sensitive_cut = float(heads.thresholds.get("sensitive", 0.5))
+
+    def signals(self, embeddings: np.ndarray, tokens: Sequence[int], truncated: Sequence[bool],
+                detector_kinds: Sequence[tuple[str, ...]]) -> list[Signals]:
+        out = self.heads.predict(features(embeddings, tokens))
+        domain = self._domains(out.domain, embeddings)
+        jailbreak = out.jailbreak
+        if self.custom_jailbreak:
+            jailbreak = np.maximum(jailbreak, self.exemplars.jailbreak_prob(embeddings))
+        tiers = self.heads.labels["tier"]
+        result = []
+        for i in range(len(tokens)):
+            kinds = tuple(detector_kinds[i])
+            if not kinds and out.sensitive[i] >= self.sensitive_cut:
+                kinds = (LEARNED_KIND,)
+            result.append(Signals(
+                tier_probs={t: float(p) for t, p in zip(tiers, out.tier[i])},
+                domain_probs={d: float(p) for d, p in zip(self.domain_labels, domain[i])},
+                sensitive=bool(kinds),
+                sensitive_kinds=kinds,
+                jailbreak_prob=float(jailbreak[i]),
+                difficulty=float(out.difficulty[i]),
+                tokens=int(tokens[i]),
+                truncated=bool(truncated[i]),
+                embedding=tuple(float(v) for v in embeddings[i]),
+            ))
+        return result
+
+    def _domains(self, head_probs: np.ndarray, embeddings: np.ndarray) -> np.ndarray:
+        if not self.custom_domains:
+            return head_probs
+        ex = self.exemplars.score(embeddings)
+        cols = [ex.domain_labels.index(d) for d in self.custom_domains]
+        custom = ex.domain_probs[:, cols]
+        rest = np.clip(1.0 - custom.sum(axis=1, keepdims=True), 0.0, 1.0)
+        return np.concatenate([head_probs * rest, custom], axis=1)
