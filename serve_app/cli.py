@@ -44,6 +44,39 @@ def main(argv: list[str] | None = None) -> int:
     c.add_argument("--queries", type=int, default=1000, help="lookups per size")
     c.set_defaults(run=_bench_cache_speed)
 
+    t = sub.add_parser("train", help="train the router classifier heads from the shared datasets")
+    t.add_argument("--datasets", default="../shared/datasets", help="root of the public datasets")
+    t.add_argument("--data-dir", default="build/train_data", help="where the labelled splits are built")
+    t.add_argument("--out", default="models/triage-router-v1")
+    t.add_argument("--hidden", type=int, default=256, help="shared hidden layer width (0: linear heads)")
+    t.add_argument("--epochs", type=int, default=40)
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--max-tokens", type=int, default=256, help="encoder token budget (must match serving)")
+    t.add_argument("--allow-noncommercial", action="store_true")
+    t.set_defaults(run=_train)
+
+    ev = sub.add_parser("eval", help="evaluate the classifier or the router").add_subparsers(dest="eval", required=True)
+    ec = ev.add_parser("classifier", help="per-head metrics, baselines and latency on a labelled JSONL file")
+    ec.add_argument("--data", required=True)
+    ec.add_argument("--out", required=True)
+    ec.add_argument("--model", default=None, help="model directory or name under models/ (default: shipped)")
+    ec.add_argument("--limit", type=int, default=None)
+    ec.add_argument("--latency-n", type=int, default=200, help="single-prompt calls timed for latency")
+    ec.set_defaults(run=_eval_classifier)
+    er = ev.add_parser("routing", help="difficulty-threshold sweep on an outcome file (weak/strong correct)")
+    er.add_argument("--data", required=True)
+    er.add_argument("--out", required=True)
+    er.add_argument("--model", default=None)
+    er.set_defaults(run=_eval_routing)
+
+    cal = sub.add_parser("calibrate", help="fit policy.tier_bias to cap tier shares on a prompt sample")
+    cal.add_argument("--data", required=True, help="JSONL with a `prompt` per line")
+    cal.add_argument("--max-share", action="append", required=True, metavar="TIER=SHARE",
+                     help="e.g. lrm=0.2 (repeatable)")
+    cal.add_argument("--out", default=None)
+    cal.add_argument("--model", default=None)
+    cal.set_defaults(run=_calibrate)
+
     args = parser.parse_args(argv)
     return args.run(args)
 
@@ -87,6 +120,35 @@ def _bench_cache_speed(args) -> int:
     from serve_app.bench.cache_speed import from_args
 
     return from_args(args)
+
+
+def _train(args) -> int:
+    from serve_app.training.cli import train_from_args
+
+    return train_from_args(args)
+
+
+def _eval_classifier(args) -> int:
+    from serve_app.classifier.heads import DEFAULT_MODEL
+    from serve_app.training.evaluate import run
+
+    return run(args.data, args.out, args.model or DEFAULT_MODEL, args.limit, args.latency_n)
+
+
+def _eval_routing(args) -> int:
+    from serve_app.training.routing_eval import run
+
+    return run(args.data, args.out, args.model)
+
+
+def _calibrate(args) -> int:
+    from serve_app.training.calibrate import run
+
+    try:
+        return run(args.data, args.max_share, args.out, args.model)
+    except ValueError as e:
+        print(f"triage calibrate: {e}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

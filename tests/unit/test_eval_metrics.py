@@ -1,0 +1,97 @@
+"""Metric code checked against hand-computed examples."""
+
+import numpy as np
+import pytest
+
+from serve_app.training import metrics, routing_eval
+from serve_app.training.calibrate import fit_bias, parse_caps, tier_mix
+from serve_app.training.evaluate import score_head
+
+
+def test_multiclass_hand_example():
+    truth = ["a", "a", "a", "b", "b", "c"]
+    pred = ["a", "a", "b", "b", "c", "c"]
+    m = metrics.multiclass(truth, pred, ["a", "b", "c"])
+    assert m["accuracy"] == pytest.approx(4 / 6)
+    # a: P 2/2 R 2/3 -> F1 0.8; b: P 1/2 R 1/2 -> 0.5; c: P 1/2 R 1/1 -> 2/3
+    assert m["per_class"]["a"]["f1"] == pytest.approx(0.8)
+    assert m["per_class"]["b"]["f1"] == pytest.approx(0.5)
+    assert m["per_class"]["c"]["f1"] == pytest.approx(2 / 3)
+    assert m["macro_f1"] == pytest.approx((0.8 + 0.5 + 2 / 3) / 3)
+    assert m["confusion"] == [[2, 1, 0], [0, 1, 1], [0, 0, 1]]
+
+
+def test_macro_f1_counts_only_classes_present_in_the_file():
+    m = metrics.multiclass(["a", "a"], ["a", "b"], ["a", "b", "c"])
+    # a: P 1 R .5 -> 2/3; b and c have no support and are left out.
+    assert m["macro_f1"] == pytest.approx(2 / 3)
+
+
+def test_binary_and_recall_at_95_precision():
+    y = [True, True, True, False, False]
+    s = [0.9, 0.8, 0.3, 0.7, 0.1]
+    m = metrics.binary(y, s, 0.5)
+    assert (m["precision"], m["recall"]) == (pytest.approx(2 / 3), pytest.approx(2 / 3))
+    # Precision stays >= 95% only down to 0.8 (2 of 3 positives, no negatives).
+    assert m["recall_at_95_precision"] == pytest.approx(2 / 3)
+
+
+def test_recall_at_precision_cuts_only_between_distinct_scores():
+    y = np.array([True, False, True])
+    s = np.array([0.5, 0.5, 0.1])
+    assert metrics.recall_at_precision(y, s, 0.95) == 0.0
+
+
+def test_threshold_for_recall_keeps_the_required_positives():
+    y = np.array([True] * 100 + [False])
+    s = np.r_[np.linspace(1, 0.01, 100), 0.5]
+    t = metrics.threshold_for_recall(y, s, 0.99)
+    assert (s[y] >= t).mean() >= 0.99
+
+
+def test_rows_without_a_label_are_skipped_per_head():
+    rows = [{"tier": "slm", "sensitive": None}, {"tier": None, "sensitive": True}]
+    preds = [{"tier": "slm", "sensitive": 1.0}, {"tier": "lrm", "sensitive": 0.9}]
+    tier = score_head("tier", rows, preds, labels=["slm", "lrm"])
+    assert tier["n"] == 1 and tier["accuracy"] == 1.0
+    sens = score_head("sensitive", rows, preds, 0.5)
+    assert sens["n"] == 1 and sens["recall"] == 1.0
+    assert score_head("jailbreak", rows, preds) is None
+
+
+def test_routing_curve_random_and_oracle():
+    weak = np.array([1, 0, 0, 1])
+    strong = np.array([1, 1, 1, 0])
+    scores = np.array([0.1, 0.9, 0.8, 0.2])  # the two weak failures score highest
+    s = routing_eval.summarize(scores, weak, strong)
+    assert s["weak_accuracy"] == 0.5 and s["strong_accuracy"] == 0.75
+    r = s["routers"]["difficulty"]
+    # Sending the top two to strong gives 4/4 correct: beyond strong's 0.75.
+    assert r["curve"]["accuracy"][2] == pytest.approx(1.0)
+    assert r["strong_share_for_accuracy"]["95%"] == pytest.approx(0.25)
+    assert s["routers"]["random"]["apgr"] == pytest.approx(0.5, abs=1e-3)
+    assert s["routers"]["oracle"]["apgr"] >= r["apgr"] > s["routers"]["random"]["apgr"]
+
+
+def test_routing_ties_go_strong_together():
+    shares, acc = routing_eval.curve(np.array([0.5, 0.5, 0.1]), np.array([0, 0, 1]), np.array([1, 1, 1]))
+    assert list(shares) == pytest.approx([0, 2 / 3, 1])
+
+
+def test_calibrate_caps_the_tier_share():
+    rng = np.random.default_rng(0)
+    probs = rng.dirichlet([1, 1, 1, 3], size=500)  # lrm-heavy sample
+    logp = np.log(probs)
+    assert tier_mix(logp, {})["lrm"] > 0.5
+    bias = fit_bias(logp, {"lrm": 0.2})
+    assert bias["lrm"] < 0
+    assert tier_mix(logp, bias)["lrm"] <= 0.2
+    # The least negative bias: a little less would break the cap.
+    assert tier_mix(logp, {"lrm": bias["lrm"] + 0.01})["lrm"] > 0.2
+
+
+def test_parse_caps_rejects_bad_input():
+    assert parse_caps(["lrm=0.2"]) == {"lrm": 0.2}
+    for bad in (["xl=0.2"], ["lrm"], ["lrm=2"]):
+        with pytest.raises(ValueError):
+            parse_caps(bad)
