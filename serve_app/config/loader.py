@@ -20,9 +20,14 @@ def load_config(path: str | os.PathLike) -> RouterConfig:
         text = Path(path).read_text()
     except OSError as exc:
         raise ConfigError(source, [ConfigProblem("", f"cannot read file: {exc.strerror}")]) from None
+    return load_config_text(text, source)
+
+
+def load_config_text(text: str, source: str = "<config>") -> RouterConfig:
+    """The same, from YAML text (a RayService's inline router config)."""
     text, unset = interpolate_env(text)
     if unset:
-        raise ConfigError(source, [ConfigProblem("", f"environment variable {v} is not set") for v in unset])
+        raise ConfigError(source, [ConfigProblem("", f"environment variable {v} is not set") for v in dict.fromkeys(unset)])
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -34,7 +39,11 @@ _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 
 def interpolate_env(text: str) -> tuple[str, list[str]]:
-    """Replace ${NAME} and ${NAME:-default}; return the text and the unset names."""
+    """Replace ${NAME} and ${NAME:-default}; return the text and the unset names.
+
+    Text-level, so references also work unquoted inside flow mappings; whole
+    comment lines are left alone (a ${VAR} there documents, it does not refer).
+    """
     unset: list[str] = []
 
     def sub(m: re.Match) -> str:
@@ -44,7 +53,8 @@ def interpolate_env(text: str) -> tuple[str, list[str]]:
             return m.group(0)
         return value
 
-    return _ENV_REF.sub(sub, text), unset
+    lines = text.splitlines(keepends=True)
+    return "".join(line if line.lstrip().startswith("#") else _ENV_REF.sub(sub, line) for line in lines), unset
 
 
 def parse_config(data: object, source: str = "<config>") -> RouterConfig:
@@ -75,7 +85,7 @@ def _problem(err: dict) -> ConfigProblem:
     return ConfigProblem(".".join(loc), msg)
 
 
-_ENGINE_TAGS = {"dry_run", "transformers", "openai"}
+_ENGINE_TAGS = {"dry_run", "transformers", "openai", "vllm"}
 
 
 def resolve_path(value: str, base: str | os.PathLike | None = None) -> str:

@@ -2,6 +2,7 @@ import pytest
 
 from serve_app.config import load_config, parse_config
 from serve_app.config.files import validate_file
+from serve_app.config.loader import load_config_text
 from serve_app.errors import ConfigError
 from tests.unit.factories import model, pool
 
@@ -104,6 +105,14 @@ def test_env_references_are_interpolated(tmp_path, monkeypatch):
     monkeypatch.delenv("REC_DIR")
     with pytest.raises(ConfigError, match="environment variable REC_DIR is not set"):
         load_config(path)
+
+
+def test_env_references_in_comment_lines_are_not_required(tmp_path):
+    text = ("# point url at ${QDRANT_URL_NOT_SET} for a server\n"
+            "models:\n  - name: m\n    tiers: [slm, srm, llm, lrm]\n    engine: {type: dry_run}\n")
+    assert load_config_text(text, "inline").models[0].name == "m"
+    with pytest.raises(ConfigError, match="inline"):
+        load_config_text(text.replace("dry_run", "nope"), "inline")
 
 
 def test_classifier_concurrency_must_allow_full_batches():
