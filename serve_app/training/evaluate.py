@@ -165,11 +165,12 @@ def run(data: str, out: str, model: str = DEFAULT_MODEL, limit: int | None = Non
     report["file"] = str(data)
     out_path = Path(out)
     out_path.parent.mkdir(parents=True, exist_ok=True)
+    report["confusion_png"] = {}
     for head in MULTI:
         if head in report["heads"]:
             png = out_path.with_name(f"{out_path.stem}_confusion_{head}.png")
             confusion_png(report["heads"][head]["model"], png)
-            report["heads"][head]["confusion_png"] = png.name
+            report["confusion_png"][head] = png.name
     out_path.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     print(table(report))
     print(f"wrote {out_path}")

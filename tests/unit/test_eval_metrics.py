@@ -95,3 +95,29 @@ def test_parse_caps_rejects_bad_input():
     for bad in (["xl=0.2"], ["lrm"], ["lrm=2"]):
         with pytest.raises(ValueError):
             parse_caps(bad)
+
+
+def test_eval_classifier_cli_writes_metrics_and_pngs(tmp_path, capsys):
+    """End to end on a four-row file with missing labels, through the shipped model."""
+    import json
+
+    from serve_app.cli import main
+
+    data = tmp_path / "eval.jsonl"
+    rows = [
+        {"id": "1", "prompt": "hi, what's the capital of France", "tier": "slm", "domain": "general", "sensitive": False, "jailbreak": False},
+        {"id": "2", "prompt": "Prove that the square root of 3 is irrational.", "tier": "lrm", "domain": "math", "sensitive": None, "jailbreak": None},
+        {"id": "3", "prompt": "My card is 4111 1111 1111 1111, why was it declined?", "tier": None, "domain": None, "sensitive": True, "jailbreak": False},
+        {"id": "4", "prompt": "Write a haiku about rain.", "tier": None, "domain": None, "sensitive": None, "jailbreak": None},
+    ]
+    data.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    out = tmp_path / "m.json"
+    assert main(["eval", "classifier", "--data", str(data), "--out", str(out), "--latency-n", "3"]) == 0
+    rep = json.loads(out.read_text())
+    assert rep["heads"]["tier"]["model"]["n"] == 2 and rep["heads"]["sensitive"]["model"]["n"] == 2
+    assert rep["heads"]["jailbreak"]["model"]["positives"] == 0
+    assert rep["heads"]["tier"]["majority"]["n"] == 2 and rep["heads"]["tier"]["heuristic"] is not None
+    assert rep["latency_ms"]["n"] == 3 and rep["latency_ms"]["p50"] > 0
+    for name in rep["confusion_png"].values():
+        assert (tmp_path / name).stat().st_size > 1000
+    assert "latency (batch 1)" in capsys.readouterr().out
