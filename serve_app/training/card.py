@@ -32,7 +32,8 @@ LICENCES = {
     "qwen_math": "MIT harness; svamp MIT, aqua Apache-2.0, college_math CC BY 3.0 (asdiv/mawps/olympiadbench excluded: NC or unverified)",
     "nq_open": "CC BY-SA 3.0", "bbh": "MIT", "arena_hard": "Apache-2.0", "legalbench": "per task, CC BY / MIT kept (NC tasks excluded)",
     "promptshield": "MIT", "sensitive_synth": "MIT (Presidio templates + fake identities) and our own templates",
-    "code_synth": "ours (generated)", "verazuo_jailbreak": "MIT", "pubmedqa": "MIT", "strategyqa": "MIT",
+    "code_synth": "ours (generated, serve_app/training/synth.py)", "math_synth": "ours (generated, serve_app/training/synth.py)",
+    "exemplars": "ours (serve_app/defaults/exemplars.yaml)", "verazuo_jailbreak": "MIT", "pubmedqa": "MIT", "strategyqa": "MIT",
     "mbpp": "CC BY-NC 4.0 (evaluation only, never trained on)", "jailbreakbench": "MIT",
 }
 
@@ -85,6 +86,30 @@ def _routing(r: dict, label: str) -> list[str]:
     return out
 
 
+def _targets(val: dict, held: dict, routing: dict | None) -> list[str]:
+    """Issue #3's targets beside what this model reaches; met or not, plainly."""
+    h, v = held["heads"], val["heads"]
+    jbb = held["by_source"].get("jailbreakbench", {}).get("jailbreak") or {}
+    sens = v["sensitive"]["model"]
+    rows = [
+        ("tier macro-F1 (held-out)", ">= 0.70", h["tier"]["model"]["macro_f1"], h["tier"]["model"]["macro_f1"] >= 0.70),
+        ("domain accuracy (held-out)", ">= 0.85", h["domain"]["model"]["accuracy"], h["domain"]["model"]["accuracy"] >= 0.85),
+        ("sensitive recall / precision (val, unseen templates)", ">= 0.99 at >= 0.95",
+         f"{sens['recall']:.3f} / {sens['precision']:.3f}", sens["recall"] >= 0.99 and sens["precision"] >= 0.95),
+        ("jailbreak F1 (JailbreakBench, unseen families)", ">= 0.90", jbb.get("f1"), (jbb.get("f1") or 0) >= 0.90),
+    ]
+    if routing:
+        ours = routing["routers"]["difficulty"]["strong_share_for_accuracy"]["95%"]
+        rnd = routing["routers"]["random"]["strong_share_for_accuracy"]["95%"]
+        rows.append(("strong share at 95% of strong accuracy (held-out)", "well under random",
+                     f"{ours:.1%} vs random {rnd:.1%}", ours is not None and ours < rnd - 0.10))
+    out = ["## Targets (issue #3)", "", "| target | wanted | this model | met |", "|---|---|---|---|"]
+    for name, want, got, ok in rows:
+        got = f"{got:.3f}" if isinstance(got, float) else got
+        out.append(f"| {name} | {want} | {got} | {'yes' if ok else '**no**'} |")
+    return out
+
+
 def render(d: Path) -> str:
     meta = _load(d, "model.json")
     val, held = _load(d, "val_metrics.json"), _load(d, "heldout_metrics.json")
@@ -130,6 +155,8 @@ def render(d: Path) -> str:
         if lat:
             lines += [f"Latency, one prompt per call on this 2-core machine: p50 {lat['p50']:.1f} ms, p99 {lat['p99']:.1f} ms "
                       f"(n={lat['n']}, held-out prompts).", ""]
+    if val and held:
+        lines += _targets(val, held, _load(d, "routing_heldout.json")) + [""]
     routes = [(n, _load(d, f)) for n, f in (("held-out SciBench", "routing_heldout.json"), ("validation MMLU-Pro", "routing_val.json"))]
     if any(r for _, r in routes):
         lines += ["## Cost/quality routing (difficulty head)", "",
@@ -149,6 +176,17 @@ def render(d: Path) -> str:
             lines.append(f"| {r['arm']} | {r['trainable_params']} | {_f(r['tier']['accuracy'])} | {_f(r['tier']['macro_f1'])} | "
                          f"{_f(r['domain']['accuracy'])} | {_f(r['sensitive']['f1'])} | {_f(r['jailbreak']['f1'])} | {r['train_seconds']:.0f} |")
         lines += [""]
+    lines += ["## Limitations", "",
+              "- Tier labels come from per-source rules (README of the datasets). Every short question in training is an "
+              "NQ lookup (slm), while the held-out rules call PubMedQA and StrategyQA questions srm/lrm: the model calls "
+              "most of them slm, which is most of the held-out tier gap. Outcome-based labels for more sources would fix "
+              "the definition, not more epochs.",
+              "- StrategyQA is labelled `reasoning` (the datasets README allows `general`); the model sees commonsense "
+              "trivia and says `general`.",
+              "- Generated code/math rows (ours) make MBPP-like prompts easier than a truly unseen source would be.",
+              "- Jailbreak: trained on PromptShield and in-the-wild DAN-style prompts. By JailbreakBench method at the "
+              "F1 cut (measured once for this card, 2026-11-29): AIM/JBC 100/100 caught, random search 363/365, PAIR "
+              "15/237. PAIR's persuasive role-play rewrites read like ordinary requests; nothing like them is in training.", ""]
     lines += ["## Reproduce", "", COMMANDS, ""]
     return "\n".join(lines)
 

@@ -6,10 +6,11 @@ Arena-Hard coding: ~600 rows), and a first model called "Write a python
 function to reverse a list" math. Math: the only proof-style prompts are
 Arena-Hard's; a model trained without these called "Prove that the
 derivative of sin(x) is cos(x)" slm/general, because every short question it
-had seen was an NQ lookup. Rows come from hand-written phrasings x topics;
-the split is by phrasing (the `group`), so validation sees phrasings it never
-trained on. Being written by us, they make held-out numbers on similar
-prompts (MBPP) optimistic: the model card says so.
+had seen was an NQ lookup. Rows come from hand-written phrasings x topics,
+grouped by phrasing like every other source's groups; with ten-odd phrasings
+and a 10% split, none reached val in the shipped build, so these rows teach
+but are not measured there. Being written by us, they make held-out numbers
+on similar prompts (MBPP) optimistic: the model card says so.
 """
 
 from __future__ import annotations
