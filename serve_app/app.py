@@ -11,17 +11,25 @@ from __future__ import annotations
 import os
 
 from serve_app.config import load_config
-from serve_app.config.loader import resolve_path
+from serve_app.config.loader import load_config_text, resolve_path
+
+
+def load_router_config(args: dict):
+    """args.config_inline (the router YAML as text, as a generated RayService
+    carries it), else args.config / TRIAGE_CONFIG (a path)."""
+    if args.get("config_inline") is not None:
+        return load_config_text(args["config_inline"], "args.config_inline")
+    path = args.get("config") or os.environ.get("TRIAGE_CONFIG")
+    if not path:
+        raise ValueError("build_app needs args.config (a router config path), args.config_inline or TRIAGE_CONFIG")
+    return load_config(resolve_path(path))
 
 
 def build_app(args: dict):
-    """args: {"config": path to a router config}. Raises ConfigError if invalid."""
-    path = args.get("config") or os.environ.get("TRIAGE_CONFIG")
-    if not path:
-        raise ValueError("build_app needs args.config (a router config path) or TRIAGE_CONFIG")
+    """args: {"config": path} or {"config_inline": YAML text}. Raises ConfigError if invalid."""
     # Validate before importing any Ray layer: a bad config fails fast, with
     # the same message as `triage validate`.
-    cfg = load_config(resolve_path(path))
+    cfg = load_router_config(args)
 
     from serve_app.classifier.deployment import Classifier
     from serve_app.engines.factory import bind_model

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 
-from serve_app.config.loader import load_config, resolve_path
+from serve_app.config.loader import load_config, load_config_text, resolve_path
 from serve_app.errors import ConfigError, ConfigProblem
 
 IMPORT_PATH = "serve_app.app:build_app"
@@ -32,12 +32,18 @@ def _validate_serve_config(path: str, data: dict) -> str:
         if app.get("import_path") != IMPORT_PATH:
             problems.append(ConfigProblem(f"{where}.import_path", f"must be {IMPORT_PATH}"))
             continue
-        ref = (app.get("args") or {}).get("config")
-        if not ref:
-            problems.append(ConfigProblem(f"{where}.args.config", "required key is missing"))
+        args = app.get("args") or {}
+        ref = args.get("config")
+        inline = args.get("config_inline")
+        if not ref and inline is None:
+            problems.append(ConfigProblem(f"{where}.args.config", "required key is missing (or args.config_inline)"))
             continue
         try:
-            load_config(resolve_path(ref))
+            if inline is not None:
+                ref = "args.config_inline"
+                load_config_text(inline, ref)
+            else:
+                load_config(resolve_path(ref))
         except ConfigError as err:
             problems += [ConfigProblem(f"{where}.args.config -> {ref}: {p.path}", p.message)
                          for p in err.problems]

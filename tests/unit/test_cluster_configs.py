@@ -226,6 +226,26 @@ def test_rayservice_is_what_the_generator_makes_now():
     assert serve_v2 == expected
 
 
+def test_rayservice_serve_config_validates_and_loads_like_build_app(tmp_path, monkeypatch):
+    """The inline router config is what build_app reads (load_router_config),
+    and `triage validate` accepts the serveConfigV2 as a Serve config."""
+    from serve_app.app import load_router_config
+
+    serve_v2 = yaml.safe_load(yaml.safe_load((ROOT / RAYSERVICE).read_text())["spec"]["serveConfigV2"])
+    args = serve_v2["applications"][0]["args"]
+    monkeypatch.setenv("OPENAI_API_KEY", "x")
+    cfg = load_router_config(args)
+    assert [m.name for m in cfg.models] == [m.name for m in router().models]
+    path = tmp_path / "serve_v2.yaml"
+    path.write_text(yaml.safe_dump(serve_v2))
+    assert "args.config_inline" in validate_file(str(path))
+    broken = copy.deepcopy(serve_v2)
+    broken["applications"][0]["args"]["config_inline"] += "\nunknown_top_level_key: 1\n"
+    path.write_text(yaml.safe_dump(broken))
+    with pytest.raises(ConfigError, match="unknown_top_level_key"):
+        validate_file(str(path))
+
+
 def test_check_fails_on_a_stale_manifest(tmp_path, capsys):
     args = ["--serve-config", SERVE, "--check", "--out"]
     assert kuberay.main(args + [RAYSERVICE]) == 0
