@@ -132,8 +132,9 @@ def test_sensitive_prompt_never_reaches_a_cloud_model(http, record_file):
     # Not even when the client names the cloud model.
     r = http.post("/v1/chat/completions", json={**ask(secret), "model": "lrm-cloud"})
     assert r.status_code == 200 and r.headers["x-triage-model"] == "lrm-local"
-    # Positive control: the same tier without the card number goes to the cloud model and is recorded.
-    r = http.post("/v1/chat/completions", json=ask("Can you check my payment plan? ref-7731"),
+    # Positive control: the same tier without private data goes to the cloud model and is recorded.
+    # (The trained classifier's learned head flags "check my payment plan" itself as sensitive.)
+    r = http.post("/v1/chat/completions", json=ask("How do payment plans usually work? ref-7731"),
                   headers={"x-triage-tier": "lrm"})
     assert r.headers["x-triage-model"] == "lrm-cloud"
     recorded = _recorded(record_file)
