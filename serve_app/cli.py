@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     t.add_argument("--hidden", type=int, default=256, help="shared hidden layer width (0: linear heads)")
     t.add_argument("--epochs", type=int, default=40)
     t.add_argument("--seed", type=int, default=0)
-    t.add_argument("--max-tokens", type=int, default=256, help="encoder token budget (must match serving)")
+    t.add_argument("--max-tokens", type=int, default=128, help="encoder token budget (must match serving)")
     t.add_argument("--allow-noncommercial", action="store_true")
     t.set_defaults(run=_train)
 

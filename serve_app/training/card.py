@@ -130,7 +130,8 @@ def render(d: Path) -> str:
              f"- Cuts chosen on val: sensitive head {meta['thresholds'].get('sensitive')} (the validators decide first; the head "
              f"must keep {tr['sensitive_recall']:.0%} recall with them), jailbreak {meta['thresholds'].get('jailbreak')} (best F1). "
              "The router's `policy.jailbreak_threshold` applies to the served probability.",
-             "- Sensitive data = deterministic validators (Luhn cards, IBAN mod-97, SSN, e-mail, phone, IP, key/token shapes; "
+             "- Sensitive data = deterministic validators (Luhn cards, IBAN mod-97, SSN, e-mail, phone, IP, labelled DOB/MRN, "
+             "key/token shapes; "
              "`serve_app/classifier/sensitive.py`) OR the learned head. Presidio was not used: its recognisers need a spaCy "
              "model from the hub, which these machines cannot reach.", ""]
     if data:
@@ -164,6 +165,18 @@ def render(d: Path) -> str:
         for label, r in routes:
             if r:
                 lines += _routing(r, label) + [""]
+    choices = _load(d, "choices.json")
+    if choices:
+        lines += ["## Choices (validation split)", "", choices["what"] + ". The 128-token budget halves the encoder "
+                  "time of long prompts (issue #6's latency target); its accuracy cost is the first two rows' difference.", "",
+                  "| variant | tier acc / macro-F1 | domain acc / macro-F1 | sensitive F1 / R@95P | jailbreak F1 / R@95P |",
+                  "|---|---|---|---|---|"]
+        for v in choices["variants"]:
+            m = v["val"]
+            lines.append(f"| {v['name']} | {_f(m['tier_acc'])} / {_f(m['tier_macro_f1'])} | {_f(m['domain_acc'])} / "
+                         f"{_f(m['domain_macro_f1'])} | {_f(m['sensitive_f1'])} / {_f(m['sensitive_r95p'])} | "
+                         f"{_f(m['jailbreak_f1'])} / {_f(m['jailbreak_r95p'])} |")
+        lines += [""]
     lora = _load(d, "lora_vs_frozen.json")
     if lora:
         s = lora["settings"]
@@ -185,8 +198,8 @@ def render(d: Path) -> str:
               "trivia and says `general`.",
               "- Generated code/math rows (ours) make MBPP-like prompts easier than a truly unseen source would be.",
               "- Jailbreak: trained on PromptShield and in-the-wild DAN-style prompts. By JailbreakBench method at the "
-              "F1 cut (measured once for this card, 2026-11-29): AIM/JBC 100/100 caught, random search 363/365, PAIR "
-              "15/237. PAIR's persuasive role-play rewrites read like ordinary requests; nothing like them is in training.", ""]
+              "F1 cut (measured once for this card, 2026-11-30): AIM/JBC 100/100 caught, random search 352/365, PAIR "
+              "28/237. PAIR's persuasive role-play rewrites read like ordinary requests; nothing like them is in training.", ""]
     lines += ["## Reproduce", "", COMMANDS, ""]
     return "\n".join(lines)
 

@@ -33,7 +33,7 @@ class TrainSettings:
     dropout: float = 0.1
     seed: int = 0
     backend: str = "onnx-int8"
-    max_tokens: int = 256
+    max_tokens: int = 128
     # Recall the sensitive head must keep on validation (with the validators).
     sensitive_recall: float = 0.99
     patience: int = 6

@@ -121,3 +121,29 @@ def test_eval_classifier_cli_writes_metrics_and_pngs(tmp_path, capsys):
     for name in rep["confusion_png"].values():
         assert (tmp_path / name).stat().st_size > 1000
     assert "latency (batch 1)" in capsys.readouterr().out
+
+
+def test_eval_routing_and_calibrate_cli(tmp_path, capsys):
+    import json
+
+    from serve_app.cli import main
+
+    rows = [("hi, what's the capital of France", 1, 1), ("Prove that the square root of 3 is irrational.", 0, 1),
+            ("What is 7 times 8?", 1, 1), ("Derive the Euler-Lagrange equation from the principle of least action.", 0, 0)]
+    data = tmp_path / "outcomes.jsonl"
+    data.write_text("".join(json.dumps({"id": str(i), "prompt": p, "weak_correct": w, "strong_correct": s}) + "\n"
+                            for i, (p, w, s) in enumerate(rows)))
+    out = tmp_path / "routing.json"
+    assert main(["eval", "routing", "--data", str(data), "--out", str(out)]) == 0
+    rep = json.loads(out.read_text())
+    assert rep["n"] == 4 and rep["weak_accuracy"] == 0.5 and rep["strong_accuracy"] == 0.75
+    assert set(rep["routers"]) == {"difficulty", "random", "oracle"}
+    assert (tmp_path / rep["png"]).stat().st_size > 1000
+    assert "APGR" in capsys.readouterr().out
+
+    cal = tmp_path / "cal.json"
+    assert main(["calibrate", "--data", str(data), "--max-share", "lrm=0.25", "--out", str(cal)]) == 0
+    result = json.loads(cal.read_text())
+    assert result["mix_after"]["lrm"] <= 0.25
+    assert "tier_bias" in capsys.readouterr().out
+    assert main(["calibrate", "--data", str(data), "--max-share", "xl=0.2"]) == 2

@@ -61,8 +61,8 @@ def test_difficulty_is_a_probability_and_ranks_the_proof_harder(signals):
 
 
 def test_model_trained_on_other_features_is_refused():
-    with pytest.raises(ConfigError, match="max_tokens is 128 but the model was trained with 256"):
-        load_trained(ClassifierConfig(max_tokens=128))
+    with pytest.raises(ConfigError, match="max_tokens is 256 but the model was trained with 128"):
+        load_trained(ClassifierConfig(max_tokens=256))
     with pytest.raises(ConfigError, match="classifier.model"):
         load_trained(ClassifierConfig(model="no-such-model"))
     assert load_trained(ClassifierConfig(model=None)) is None
