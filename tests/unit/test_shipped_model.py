@@ -66,3 +66,19 @@ def test_model_trained_on_other_features_is_refused():
     with pytest.raises(ConfigError, match="classifier.model"):
         load_trained(ClassifierConfig(model="no-such-model"))
     assert load_trained(ClassifierConfig(model=None)) is None
+
+
+def test_operator_domain_from_exemplars_works_on_top_of_the_trained_model():
+    cfg = ClassifierConfig(exemplars={"domains": {"hr": [
+        "How many vacation days do employees get per year?",
+        "How do I request parental leave from my manager?",
+        "What is the company policy on remote work and overtime pay?",
+        "Who do I talk to about a payroll mistake on my payslip?",
+    ]}})
+    encoder = make_encoder(cfg.backend, None, cfg.max_tokens)
+    scorer = make_scorer(cfg, lambda texts: encoder.encode(texts).embeddings)
+    assert scorer.domain_labels[-1] == "hr"
+    leave, proof = classify_texts(encoder, scorer, ["How many days of parental leave can I take this year?",
+                                                    CASES["proof"]])
+    assert leave.top_domain()[0] == "hr"
+    assert proof.top_domain()[0] == "math" and proof.domain_probs["hr"] < 0.1
