@@ -23,9 +23,9 @@ def hard(tier="lrm", domain="math", difficulty=None, p=0.9):
     "sig, facts, tier, domain, mode, why",
     [
         # Difficulty known: it decides.
-        (hard(difficulty=0.8), AUTO, "lrm", "math", "on", "difficulty 0.80 >= 0.50"),
-        (hard(difficulty=0.2), AUTO, "lrm", "math", "off", "difficulty 0.20 < 0.50"),
-        (hard("srm", "code", difficulty=0.5), AUTO, "srm", "code", "on", "difficulty 0.50 >= 0.50"),
+        (hard(difficulty=0.8), AUTO, "lrm", "math", "on", "difficulty 0.80 >= 0.70"),
+        (hard(difficulty=0.2), AUTO, "lrm", "math", "off", "difficulty 0.20 < 0.70"),
+        (hard("srm", "code", difficulty=0.7), AUTO, "srm", "code", "on", "difficulty 0.70 >= 0.70"),
         # Without a difficulty head: P(srm) + P(lrm) from the classifier.
         (hard(), AUTO, "lrm", "math", "on", "p(srm+lrm) 0.93 >= 0.50"),
         # Tier forced to lrm by a header, but the classifier thinks it is easy.
@@ -38,7 +38,7 @@ def hard(tier="lrm", domain="math", difficulty=None, p=0.9):
         # The header forces either way.
         (hard("slm"), RequestFacts(reasoning="on"), "slm", "creative", "on", "forced by header"),
         (hard(difficulty=0.99), RequestFacts(reasoning="off"), "lrm", "math", "off", "forced by header"),
-        (hard(difficulty=0.99), RequestFacts(reasoning="auto"), "lrm", "math", "on", "difficulty 0.99 >= 0.50"),
+        (hard(difficulty=0.99), RequestFacts(reasoning="auto"), "lrm", "math", "on", "difficulty 0.99 >= 0.70"),
         # The client's own field wins over everything, the header included.
         (hard(difficulty=0.9), RequestFacts(reasoning="off", client_reasoning="reasoning_effort"), "lrm", "math",
          "none", "client set reasoning_effort"),
@@ -121,8 +121,8 @@ def test_client_switch_finds_the_clients_own_field():
 
 def test_decision_carries_the_reasoning_choice():
     d = decide(hard(difficulty=0.7), AUTO, config())
-    assert (d.reasoning, d.reasoning_why) == ("on", "difficulty 0.70 >= 0.50")
-    assert "reasoning=on (difficulty 0.70 >= 0.50)" in d.reason
+    assert (d.reasoning, d.reasoning_why) == ("on", "difficulty 0.70 >= 0.70")
+    assert "reasoning=on (difficulty 0.70 >= 0.70)" in d.reason
     assert d.summary()["reasoning"] == "on" and d.summary()["reasoning_why"] == d.reasoning_why
     easy = decide(signals("slm"), AUTO, config())
     assert easy.reasoning == "off" and "reasoning=off (tier slm does not reason)" in easy.reason
