@@ -5,7 +5,9 @@
   from the full stats-history CSV (Locust's percentiles over a sliding window
   of the last ~10 s), plus requests/s and users;
 - tiers.png: requests per x-triage-tier and per x-triage-model;
-- cache.png: x-triage-cache hit/miss/bypass counts and the hit rate per second.
+- cache.png: x-triage-cache hit/miss/bypass counts and the hit rate per second;
+- status.png: responses per second by HTTP status (200 split by whether
+  x-triage-fallbacks was above 0; "none" = no response: timeout, connection error).
 """
 
 from __future__ import annotations
@@ -28,7 +30,8 @@ def write_charts(out: Path, history_csv: Path, summary: dict, tally: dict) -> li
     written = []
     for name, draw in (("latency.png", lambda: _latency(plt, read_history(history_csv), title)),
                        ("tiers.png", lambda: _mix(plt, summary, title)),
-                       ("cache.png", lambda: _cache(plt, summary, tally, title))):
+                       ("cache.png", lambda: _cache(plt, summary, tally, title)),
+                       ("status.png", lambda: status_chart(plt, tally, title))):
         fig = draw()
         fig.savefig(out / name, dpi=110)
         plt.close(fig)
@@ -138,6 +141,40 @@ def _cache(plt, summary: dict, tally: dict, title: str):
     b.set_title("cache hits / answers, per second", fontsize=10)
     b.grid(alpha=0.3)
     fig.suptitle(f"Semantic cache\n{title}", fontsize=11)
+    fig.tight_layout()
+    return fig
+
+
+def status_chart(plt, tally: dict, title: str):
+    """Stacked bars: responses per second by status, 200s with a fallback apart."""
+    seconds = sorted(tally["per_second"], key=int)
+    xs = [int(s) for s in seconds]
+    rows = [tally["per_second"][s] for s in seconds]
+    statuses = sorted({k[len("status_"):] for r in rows for k in r if k.startswith("status_")},
+                      key=lambda k: (k != "200", k))
+    series = []
+    for status in statuses:
+        counts = [r.get(f"status_{status}", 0) for r in rows]
+        if status == "200":
+            with_fb = [r.get("ok_with_fallback", 0) for r in rows]
+            series += [("200, no fallback", [c - f for c, f in zip(counts, with_fb)], "tab:green"),
+                       ("200 after fallback", with_fb, "tab:olive")]
+        else:
+            color = "tab:orange" if status == "503" else "tab:red" if status == "none" else None
+            series.append((status if status != "none" else "no response", counts, color))
+    fig, ax = plt.subplots(figsize=(10, 4))
+    bottom = [0] * len(xs)
+    for label, counts, color in series:
+        ax.bar(xs, counts, bottom=bottom, width=1.0, label=label, color=color)
+        bottom = [b + c for b, c in zip(bottom, counts)]
+    ax.set_xlabel("seconds since start")
+    ax.set_ylabel("responses / s")
+    ax.grid(alpha=0.3, axis="y")
+    if series:
+        ax.legend(fontsize=8, loc="upper right")
+    else:
+        ax.text(0.5, 0.5, "no responses", ha="center", va="center", transform=ax.transAxes)
+    ax.set_title(f"Responses by status\n{title}", fontsize=11)
     fig.tight_layout()
     return fig
 

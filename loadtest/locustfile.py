@@ -35,7 +35,7 @@ from pathlib import Path
 import gevent
 import requests
 from locust import HttpUser, events, task
-from locust.runners import WorkerRunner
+from locust.runners import STATE_INIT, STATE_RUNNING, STATE_SPAWNING, WorkerRunner
 from locust.stats import StatsEntry
 
 ROOT = str(Path(__file__).resolve().parents[1])
@@ -219,6 +219,13 @@ class _OpenAIBase(HttpUser):
         self.opts = options(self.environment)
         self.rng = random.Random(self.opts.seed * 100_003 + next(_USER_IDS))
         self.headers = dict(self.opts.extra_headers)
+        # Streams go through a plain requests session: HttpSession.request would fire
+        # its own entry, and its prepare_request needs state that only request() sets
+        # (a user whose first request was a stream crashed on it).
+        self.stream_session = requests.Session()
+
+    def on_stop(self) -> None:
+        self.stream_session.close()
 
     def wait_time(self) -> float:
         t = self.opts.think_time
@@ -236,6 +243,11 @@ class _OpenAIBase(HttpUser):
         return body
 
     def call(self, kind: str, stream: bool) -> None:
+        if _stopping(self.environment):
+            # Locust kills a user it finds waiting between requests; the kill can land
+            # after the wait ended, inside the next request. Sending none once the
+            # test is stopping keeps every request sent answered (sent == recorded).
+            return
         body = self.body(kind, stream)
         if stream:
             self.streamed(kind, body)
@@ -243,8 +255,11 @@ class _OpenAIBase(HttpUser):
             self.whole(kind, body)
 
     def whole(self, kind: str, body: dict) -> None:
+        TALLY.send()
+        t0 = time.perf_counter()
         with self.client.post(ROUTES[kind], json=body, headers=self.headers, name=kind, catch_response=True,
                               timeout=self.opts.request_timeout) as resp:
+            elapsed_ms = (time.perf_counter() - t0) * 1000
             status = resp.status_code or None
             if status is not None and status != 200:
                 resp.failure(f"HTTP {status}: {(resp.text or '')[:200]}")
@@ -254,23 +269,26 @@ class _OpenAIBase(HttpUser):
                         resp.failure("200 without choices")
                 except ValueError:
                     resp.failure("200 with a body that is not JSON")
-            TALLY.record(kind, status, resp.headers if status else None)
+            error = type(resp.error).__name__ if status is None and resp.error is not None else None
+            TALLY.record(kind, status, resp.headers if status else None, latency_ms=elapsed_ms, error=error,
+                         body=resp.text if status not in (None, 200) else None)
 
     def streamed(self, kind: str, body: dict) -> None:
         """Read an SSE stream; fire TTFT and STREAM entries (not Locust's own, which would time headers only)."""
-        url = self.client._build_url(ROUTES[kind])
+        url = self.host.rstrip("/") + ROUTES[kind]
+        TALLY.send()
         start_time, t0 = time.time(), time.perf_counter()
-        resp, ttft, tokens, error = None, None, 0, None
+        resp, ttft, tokens, error, error_body, exc_name = None, None, 0, None, None, None
         try:
-            # requests.Session.request directly: HttpSession.request would fire its own entry.
-            resp = requests.Session.request(self.client, "POST", url, json=body, headers=self.headers,
-                                            stream=True, timeout=self.opts.request_timeout)
+            resp = self.stream_session.post(url, json=body, headers=self.headers, stream=True,
+                                            timeout=self.opts.request_timeout)
             if resp.status_code != 200:
-                error = f"HTTP {resp.status_code}: {resp.text[:200]}"
+                error_body = resp.text
+                error = f"HTTP {resp.status_code}: {error_body[:200]}"
             else:
                 ttft, tokens, error = _read_sse(resp, kind, t0)
         except (requests.RequestException, ValueError) as exc:
-            error = f"{type(exc).__name__}: {exc}"[:300]
+            error, exc_name = f"{type(exc).__name__}: {exc}"[:300], type(exc).__name__
         finally:
             if resp is not None:
                 resp.close()
@@ -283,9 +301,17 @@ class _OpenAIBase(HttpUser):
              exception=LoadTestError(error) if error else None, context={}, response=resp,
              start_time=start_time, url=url)
         status = resp.status_code if resp is not None else None
-        TALLY.record(f"{kind} stream", status, resp.headers if resp is not None else None)
+        TALLY.record(f"{kind} stream", status, resp.headers if resp is not None else None, latency_ms=total * 1000,
+                     error=exc_name, body=error_body)
         if error is None:
             TALLY.record_stream(tokens, total)
+        elif status == 200:  # the stream started, then broke
+            TALLY.record_stream_failure(exc_name or error.split(":", 1)[0])
+
+
+def _stopping(environment) -> bool:
+    runner = environment.runner
+    return runner is not None and runner.state not in (STATE_INIT, STATE_SPAWNING, STATE_RUNNING)
 
 
 def _read_sse(resp, kind: str, t0: float) -> tuple[float | None, int, str | None]:

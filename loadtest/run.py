@@ -34,7 +34,7 @@ LOCUSTFILE = HERE / "locustfile.py"
 PREFIX = "locust"
 MAX_USERS = 1000
 MAX_DURATION_S = 4 * 3600
-STOP_TIMEOUT_S = 5
+STOP_TIMEOUT_S = 5  # default: seconds users get at the end to finish the request in flight
 GRACE_S = 60  # Locust start-up, stop and report writing, beyond --duration
 USER_CLASSES = ("OpenAIUser", "ChatUser")
 
@@ -74,6 +74,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--think-time", type=float, default=0.0, help="mean seconds between a user's requests")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--request-timeout", type=float, default=60.0)
+    p.add_argument("--stop-timeout", type=float, default=STOP_TIMEOUT_S,
+                   help="seconds users get at the end to finish the request in flight (then killed: unfinished)")
     p.add_argument("--no-charts", action="store_true")
     args = p.parse_args(argv)
     if not 1 <= args.users <= MAX_USERS:
@@ -98,7 +100,7 @@ def locust_command(args: argparse.Namespace, out: Path) -> list[str]:
     return [
         sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless", "--only-summary",
         "--host", args.host, "--users", str(args.users), "--spawn-rate", f"{args.spawn_rate:g}",
-        "--run-time", f"{args.duration}s", "--stop-timeout", str(STOP_TIMEOUT_S),
+        "--run-time", f"{args.duration}s", "--stop-timeout", f"{args.stop_timeout:g}",
         "--csv", str(out / PREFIX), "--csv-full-history", "--html", str(out / "report.html"),
         "--exit-code-on-error", "0", "--loglevel", "INFO",
         "--mix", args.mix, "--datasets", args.datasets, "--stream-share", f"{args.stream_share:g}",
@@ -192,6 +194,19 @@ def build_summary(args: argparse.Namespace, report: dict, rc: int) -> dict:
         "router_overhead_p50_ms": tally["router_overhead_ms"]["p50"],
         "router_overhead_p99_ms": tally["router_overhead_ms"]["p99"],
         "status_codes": tally["status_codes"],
+        # Every request started is recorded once when it ends: sent == recorded
+        # unless some were still in flight after --stop-timeout (unfinished).
+        "sent": tally["sent"],
+        "recorded": tally["recorded"],
+        "unfinished": tally["unfinished"],
+        "no_response": tally["no_response"],
+        "retry_after": tally["retry_after"],
+        "error_bodies": tally["error_bodies"],
+        "stream_failures": tally["stream_failures"],
+        "fallback_hist": tally["fallback_hist"],
+        "latency_by_status_ms": tally["latency_by_status_ms"],
+        "stop_timeout_s": args.stop_timeout,
+        "request_timeout_s": args.request_timeout,
         "errors": stats["errors"],
         "exceptions": stats["exceptions"],
         "locust_exit_code": rc,
@@ -212,6 +227,8 @@ def print_summary(s: dict) -> None:
         f"tiers {s['tier_mix']}  models {s['model_mix']}",
         f"cache {s['cache']} hit rate {s['cache_hit_rate']:.1%}  fallbacks {s['fallback_count']}  "
         f"router overhead p50 {ms(s['router_overhead_p50_ms'])}",
+        f"status {s['status_codes']}  sent {s['sent']}  unfinished {s['unfinished']}  "
+        f"no response {s['no_response'] or 0}",
     ]
     if s["errors"]:
         lines.append("top errors: " + "; ".join(f"{e['count']}x {e['type']} {e['name']}: {e['error'][:80]}"
@@ -228,7 +245,7 @@ def execute(args: argparse.Namespace) -> tuple[int, dict | None]:
     cmd = locust_command(args, out)
     progress(f"{args.users} users ({args.user_class}, spawn {args.spawn_rate:g}/s) for {args.duration}s "
              f"against {args.host}, mix {args.mix}; log in {out / 'locust.log'}")
-    rc = run_locust(cmd, out, args.duration + STOP_TIMEOUT_S + GRACE_S)
+    rc = run_locust(cmd, out, args.duration + args.stop_timeout + GRACE_S)
     if rc != 0 or not report_path.exists():
         tail = (out / "locust.log").read_text(errors="replace").splitlines()[-25:]
         progress(f"Locust did not complete (exit {rc}); last lines of its log:\n" + "\n".join(tail))

@@ -1,17 +1,21 @@
 """What the x-triage-* response headers and the streams said, counted per Locust process.
 
-Pure Python (no Locust import): the locustfile feeds it one call per logical
-request and writes `as_dict()` when the test stops; the runner turns that into
-summary.json and charts.
+Pure Python (no Locust import): the locustfile calls send() as each logical
+request goes out and record() once when it ends (with its status, or the
+exception that left it without one), and writes `as_dict()` when the test
+stops; the runner turns that into summary.json and charts. sent - recorded
+at the stop is what never finished (Locust killed it after --stop-timeout).
 """
 
 from __future__ import annotations
 
+import json
 import math
 import time
 from collections import Counter, defaultdict
 
 MAX_SAMPLES = 200_000  # per list: bounded memory on long runs
+MAX_ERROR_KINDS = 50  # distinct error messages kept; the rest count as "other"
 
 
 def percentile(values: list[float], q: float) -> float | None:
@@ -28,7 +32,14 @@ class Tally:
         self.started = time.time()
         self.stopped: float | None = None
         self.requests: Counter = Counter()  # "chat", "chat stream", "completions", ...
+        self.sent = 0  # requests started; each ends in exactly one record() unless it never finished
         self.status: Counter = Counter()
+        self.no_response: Counter = Counter()  # exception type -> requests that got no HTTP status
+        self.retry_after: Counter = Counter()  # status -> responses that carried a Retry-After header
+        self.errors: Counter = Counter()  # "<status> <code>: <message>" of error bodies
+        self.stream_failures: Counter = Counter()  # why a stream that got its 200 did not end with [DONE]
+        self.fallback_hist: Counter = Counter()  # x-triage-fallbacks value -> 200 answers
+        self.latency_ms: dict[str, list[float]] = defaultdict(list)  # status -> whole-request times
         self.tier: Counter = Counter()
         self.model: Counter = Counter()
         self.domain: Counter = Counter()
@@ -47,14 +58,33 @@ class Tally:
     def stop(self) -> None:
         self.stopped = time.time()
 
-    def record(self, kind: str, status: int | None, headers=None) -> None:
-        """One logical request (whatever its outcome) and its x-triage-* headers."""
+    def send(self) -> None:
+        """A logical request is about to go out (pairs with one record() when it ends)."""
+        self.sent += 1
+
+    def record(self, kind: str, status: int | None, headers=None, *, latency_ms: float | None = None,
+               error: str | None = None, body: str | None = None) -> None:
+        """One logical request (whatever its outcome) and its x-triage-* headers.
+
+        `error`: why no status came back (an exception name); `body`: the
+        body of a non-200 answer (its OpenAI error is counted).
+        """
         self.requests[kind] += 1
-        self.status[str(status) if status is not None else "none"] += 1
+        key = str(status) if status is not None else "none"
+        self.status[key] += 1
         second = int(time.time() - self.started)
         self.per_second[second]["requests"] += 1
+        self.per_second[second][f"status_{key}"] += 1
+        if latency_ms is not None and len(self.latency_ms[key]) < MAX_SAMPLES:
+            self.latency_ms[key].append(latency_ms)
+        if status is None:
+            self.no_response[error or "unknown"] += 1
+        elif status != 200 and body is not None:
+            self._error(status, body)
         if not headers:
             return
+        if "retry-after" in headers:
+            self.retry_after[key] += 1
         for counter, header in ((self.tier, "x-triage-tier"), (self.model, "x-triage-model"),
                                 (self.domain, "x-triage-domain")):
             if header in headers:
@@ -66,9 +96,29 @@ class Tally:
         fallbacks = _int(headers.get("x-triage-fallbacks"))
         self.fallbacks += fallbacks
         self.with_fallback += fallbacks > 0
+        if status == 200:
+            self.fallback_hist[str(fallbacks)] += 1
+            if fallbacks:
+                self.per_second[second]["ok_with_fallback"] += 1
         overhead = _float(headers.get("x-triage-overhead-ms"))
         if overhead is not None and len(self.overhead_ms) < MAX_SAMPLES:
             self.overhead_ms.append(overhead)
+
+    def _error(self, status: int, body: str) -> None:
+        try:
+            err = json.loads(body).get("error") or {}
+        except (ValueError, AttributeError):
+            err = {}
+        if not isinstance(err, dict):
+            err = {"message": str(err)}
+        key = f"{status} {err.get('code') or '-'}: {str(err.get('message') or body)[:160]}"
+        if key not in self.errors and len(self.errors) >= MAX_ERROR_KINDS:
+            key = f"{status} other"
+        self.errors[key] += 1
+
+    def record_stream_failure(self, reason: str) -> None:
+        """A stream answered 200 but then broke (error event, exception, no [DONE])."""
+        self.stream_failures[reason] += 1
 
     def record_stream(self, tokens: int, total_s: float) -> None:
         """A stream that ended normally: its output tokens (content chunks) and total time."""
@@ -81,13 +131,25 @@ class Tally:
         stopped = self.stopped or time.time()
         duration = max(stopped - self.started, 1e-9)
         answered = sum(self.cache.values())
+        recorded = sum(self.requests.values())
         rates = self.stream_rates
         return {
             "started": self.started,
             "stopped": stopped,
             "duration_s": round(duration, 3),
             "requests_by_kind": dict(self.requests),
+            "sent": self.sent,
+            "recorded": recorded,
+            "unfinished": self.sent - recorded,
             "status_codes": dict(self.status),
+            "no_response": dict(self.no_response),
+            "retry_after": dict(self.retry_after),
+            "error_bodies": dict(self.errors.most_common()),
+            "stream_failures": dict(self.stream_failures),
+            "fallback_hist": dict(sorted(self.fallback_hist.items(), key=lambda kv: int(kv[0]))),
+            "latency_by_status_ms": {k: {"n": len(v), "p50": percentile(v, 50), "p95": percentile(v, 95),
+                                         "p99": percentile(v, 99), "max": round(max(v), 3) if v else None}
+                                     for k, v in sorted(self.latency_ms.items())},
             "tier_mix": dict(self.tier),
             "model_mix": dict(self.model),
             "domain_mix": dict(self.domain),

@@ -50,10 +50,16 @@ def test_bounded_locust_run_has_no_failures_and_a_full_summary(base_url, tmp_pat
     assert summary["tier_mix"] == {"lrm": summary["requests"]}
     assert sum(summary["model_mix"].values()) == summary["requests"]
     assert summary["cache"] == {"bypass": summary["requests"]} and summary["cache_hit_rate"] == 0.0
+    # Every request sent came back, each with a status; users had 5 s at the end to finish theirs.
+    assert summary["sent"] == summary["recorded"] == summary["requests"] and summary["unfinished"] == 0
+    assert summary["status_codes"] == {"200": summary["requests"]} and summary["no_response"] == {}
+    assert summary["retry_after"] == {} and summary["error_bodies"] == {} and summary["stream_failures"] == {}
+    assert sum(summary["fallback_hist"].values()) == summary["requests"]
+    assert summary["latency_by_status_ms"]["200"]["n"] == summary["requests"]
     assert (summary["users"], summary["mix"], summary["host"]) == (4, "builtin", base_url)
 
     for name in ("locust_stats.csv", "locust_stats_history.csv", "report.html"):
         assert (out / name).stat().st_size > 0, name
     if importlib.util.find_spec("matplotlib"):
-        for name in ("latency.png", "tiers.png", "cache.png"):
+        for name in ("latency.png", "tiers.png", "cache.png", "status.png"):
             assert (out / name).stat().st_size > 0, name
