@@ -43,6 +43,9 @@ def main(argv: list[str] | None = None) -> int:
     c.add_argument("--out", default="bench/cache_speed.json")
     c.add_argument("--queries", type=int, default=1000, help="lookups per size")
     c.set_defaults(run=_bench_cache_speed)
+    o = bench.add_parser("overload", add_help=False, help="Locust past the models' queues: 200 or 503 + Retry-After "
+                         "(python -m loadtest.overload; options: triage bench overload --help)")
+    o.set_defaults(run=_bench_overload)  # its options are loadtest.overload's: passed through
 
     t = sub.add_parser("train", help="train the router classifier heads from the shared datasets")
     t.add_argument("--datasets", default="../shared/datasets", help="root of the public datasets")
@@ -77,7 +80,10 @@ def main(argv: list[str] | None = None) -> int:
     cal.add_argument("--model", default=None)
     cal.set_defaults(run=_calibrate)
 
-    args = parser.parse_args(argv)
+    args, passed = parser.parse_known_args(argv)
+    if passed and args.run is not _bench_overload:
+        parser.error(f"unrecognized arguments: {' '.join(passed)}")
+    args.passed = passed
     return args.run(args)
 
 
@@ -120,6 +126,15 @@ def _bench_cache_speed(args) -> int:
     from serve_app.bench.cache_speed import from_args
 
     return from_args(args)
+
+
+def _bench_overload(args) -> int:
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # loadtest/ sits beside serve_app/ in a checkout
+    from loadtest.overload import main as overload
+
+    return overload(args.passed)
 
 
 def _train(args) -> int:
