@@ -13,8 +13,11 @@ nothing here: the phases run one after another, so the idle copy costs memory
 only, and both copies take the same config and Serve options.
 
 It measures over real HTTP with an async httpx client (the client shares the
-machine's cores, as a local load generator does), then the classifier alone
-through a Serve handle, and writes a table and a JSON file. It judges nothing.
+machine's cores, as a local load generator does): router and baseline with
+~20-token prompts at concurrency 1 and 16 and with ~200-token prompts at 16
+(HTTP_LOADS), the router alone at c=1 by prompt size; then the classifier
+alone through a Serve handle. It writes a table and a JSON file and judges
+nothing.
 """
 
 from __future__ import annotations
@@ -31,14 +34,18 @@ import time
 from pathlib import Path
 
 from serve_app.bench.measure import encode_bodies, handle_calls, http_load
-from serve_app.bench.prompts import SHORT, TokenCounter, chat_body, classified_text, long_prompt
+from serve_app.bench.prompts import SHORT, TokenCounter, chat_body, classified_text, long_prompts
 
 CONFIG = Path(__file__).with_name("overhead_router.yaml")
 ROUTER_APP, DIRECT_APP = "triage-bench", "direct-bench"
 DIRECT_MODEL = "bench-slm"  # its settings are those of every bench model
 CHAT = "/v1/chat/completions"
 CONCURRENCY = (1, 16)
-SIZES = (200, 500)  # long prompts, besides the ~20-token pool
+SIZES = (200, 500)  # pools of long prompts, besides the ~20-token pool
+LONG_POOL = 8  # prompts per long size, each from another part of the document
+# (prompt size, concurrency) of the router-versus-direct HTTP loads; issue #6
+# sets targets for ~20 tokens at c=1 and ~200 tokens at c=16.
+HTTP_LOADS = (("~20", 1), ("~20", 16), ("~200", 16))
 WARMUP = 20
 CLASSIFIER_WARMUP = 10
 # Nothing is written to a semantic cache (where one is configured), so every
@@ -63,7 +70,8 @@ def run(requests: int = 200, out: str = "bench/overhead.json", throughput_optimi
         "timestamp": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "settings": {
             "requests": requests, "warmup": warmup, "classifier_warmup": CLASSIFIER_WARMUP,
-            "concurrency": list(CONCURRENCY), "config": str(CONFIG), "request_headers": HEADERS,
+            "concurrency": list(CONCURRENCY), "http_loads": [list(x) for x in HTTP_LOADS],
+            "config": str(CONFIG), "request_headers": HEADERS,
         },
         "prompts": {k: {key: v for key, v in p.items() if key != "contents"} for k, p in prompts.items()},
     }
@@ -120,7 +128,7 @@ def _build_prompts() -> dict:
     count = TokenCounter()
     sized = {"~20": SHORT}
     for size in SIZES:
-        sized[f"~{size}"] = [long_prompt(size, count)]
+        sized[f"~{size}"] = long_prompts(size, count, LONG_POOL)
     out = {}
     for key, contents in sized.items():
         tokens = [count(classified_text(c)) for c in contents]
@@ -220,7 +228,7 @@ async def _measure(serve, base_url: str, prompts: dict, n: int, warmup: int, res
 
     limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
     async with httpx.AsyncClient(base_url=base_url, timeout=120, limits=limits) as client:
-        result["http"] = await _http_phase(client, prompts["~20"]["contents"], n, warmup)
+        result["http"] = await _http_phase(client, prompts, n, warmup)
         handle = serve.get_deployment_handle("Classifier", app_name=ROUTER_APP)
         result["handle_roundtrip"] = await _roundtrip(handle, n)
         result["classifier"] = await _classifier_phase(handle, prompts, n)
@@ -228,17 +236,17 @@ async def _measure(serve, base_url: str, prompts: dict, n: int, warmup: int, res
         result["router_by_size"] = await _size_phase(client, prompts, n, warmup)
 
 
-async def _http_phase(client, contents: list[str], n: int, warmup: int) -> list[dict]:
-    bodies = encode_bodies([chat_body(c) for c in contents])
+async def _http_phase(client, prompts: dict, n: int, warmup: int) -> list[dict]:
     rows = []
-    for conc in CONCURRENCY:
+    for size, conc in HTTP_LOADS:
+        bodies = encode_bodies([chat_body(c) for c in prompts[size]["contents"]])
         for target, path in (("router", CHAT), ("direct", "/direct" + CHAT)):
             await http_load(client, path, bodies, warmup, conc, HEADERS)
             series = await http_load(client, path, bodies, n, conc, HEADERS)
-            row = {"target": target, **series.summary(concurrency=conc)}
+            row = {"target": target, "prompt": size, **series.summary(concurrency=conc)}
             rows.append(row)
-            progress(f"http {target:<6} c={conc:<3} p50 {row['p50_ms']:.1f} ms  p99 {row['p99_ms']:.1f} ms  "
-                     f"{row['throughput_rps']:.1f} req/s  errors {row['errors'] or 0}")
+            progress(f"http {target:<6} {size:<5} c={conc:<3} p50 {row['p50_ms']:.1f} ms  "
+                     f"p99 {row['p99_ms']:.1f} ms  {row['throughput_rps']:.1f} req/s  errors {row['errors'] or 0}")
     return rows
 
 

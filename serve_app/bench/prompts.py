@@ -106,13 +106,15 @@ class TokenCounter:
         return len(self._tok(text, add_special_tokens=False, verbose=False)["input_ids"])
 
 
-def long_prompt(target_tokens: int, count: TokenCounter) -> str:
+def long_prompt(target_tokens: int, count: TokenCounter, start: int = 0) -> str:
     """The instruction plus whole sentences of the document, up to about `target_tokens`.
 
     Sentences are added while the total stays closest to the target, so the
-    result ends on a sentence boundary, as pasted text usually does.
+    result ends on a sentence boundary, as pasted text usually does. `start`
+    picks the first sentence (the document wraps around).
     """
     sentences = re.split(r"(?<=[.!?])\s+", _DOCUMENT.strip())
+    sentences = sentences[start % len(sentences):] + sentences[:start % len(sentences)]
     text = _INSTRUCTION.rstrip()
     for sentence in sentences:
         candidate = f"{text} {sentence}"
@@ -121,3 +123,9 @@ def long_prompt(target_tokens: int, count: TokenCounter) -> str:
             return candidate if then - target_tokens < target_tokens - now else text
         text = candidate
     return text
+
+
+def long_prompts(target_tokens: int, count: TokenCounter, n: int = 8) -> list[str]:
+    """`n` different prompts of about `target_tokens`, each from another part of the document."""
+    step = 35 // n or 1  # the document has 35 sentences
+    return [long_prompt(target_tokens, count, start=i * step) for i in range(n)]

@@ -42,22 +42,24 @@ def table(result: dict) -> str:
 
 
 def _http_block(result: dict) -> str:
-    tokens = result["prompts"]["~20"]["tokens_mean"]
-    head = (f"{'HTTP, ~' + format(tokens, '.0f') + '-token prompts':<28}{'conc':>5}{'p50 ms':>9}{'p99 ms':>9}"
+    head = (f"{'HTTP, router vs direct':<24}{'tokens':>7}{'conc':>5}{'p50 ms':>9}{'p99 ms':>9}"
             f"{'req/s':>9}{'hdr p50':>9}{'hdr p99':>9}")
     rows = [head]
-    by = {(r["target"], r["concurrency"]): r for r in result["http"]}
-    for conc in sorted({r["concurrency"] for r in result["http"]}):
-        router, direct = by.get(("router", conc)), by.get(("direct", conc))
+    by: dict = {}
+    for r in result["http"]:  # files from before the ~200-token load have no "prompt"
+        by.setdefault((r.get("prompt", "~20"), r["concurrency"]), {})[r["target"]] = r
+    for (size, conc), pair in by.items():
+        tokens = f"{result['prompts'][size]['tokens_mean']:.0f}" if size in result["prompts"] else size
+        router, direct = pair.get("router"), pair.get("direct")
         for name, r in (("router", router), ("direct", direct)):
             if r:
-                rows.append(f"  {name:<26}{conc:>5}{_ms(r['p50_ms']):>9}{_ms(r['p99_ms']):>9}"
+                rows.append(f"  {name:<22}{tokens:>7}{conc:>5}{_ms(r['p50_ms']):>9}{_ms(r['p99_ms']):>9}"
                             f"{_ms(r['throughput_rps']):>9}{_ms(r.get('header_overhead_p50_ms')):>9}"
                             f"{_ms(r.get('header_overhead_p99_ms')):>9}")
         if router and direct:
             ratio = (f"{router['throughput_rps'] / direct['throughput_rps']:.2f}x"
                      if router["throughput_rps"] and direct["throughput_rps"] else "-")
-            rows.append(f"  {'router - direct':<26}{conc:>5}{_delta(router['p50_ms'], direct['p50_ms']):>9}"
+            rows.append(f"  {'router - direct':<22}{tokens:>7}{conc:>5}{_delta(router['p50_ms'], direct['p50_ms']):>9}"
                         f"{_delta(router['p99_ms'], direct['p99_ms']):>9}{ratio:>9}")
     return "\n".join(rows)
 
