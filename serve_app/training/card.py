@@ -211,6 +211,9 @@ def render(d: Path) -> str:
               "the definition, not more epochs.",
               "- StrategyQA is labelled `reasoning` (the datasets README allows `general`); the model sees commonsense "
               "trivia and says `general`.",
+              "- The sensitive head is recall-first: short numeric references are often flagged (\"Order 1234: where is "
+              "my parcel?\" scores 0.99; about 5% of prompts ending in a random hex id such as \"ref 5609a7\" pass the "
+              "cut). Flagged prompts go to local models and skip the cache, the safe direction.",
               "- Generated code/math rows (ours) make MBPP-like prompts easier than a truly unseen source would be.",
               "- Jailbreak: trained on PromptShield and in-the-wild DAN-style prompts. By JailbreakBench method at the "
               "F1 cut (measured once for this card, 2026-11-30): AIM/JBC 100/100 caught, random search 352/365, PAIR "

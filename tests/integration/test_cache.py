@@ -3,7 +3,8 @@ never stored, per-request controls, TTL, persistence, admin endpoints."""
 
 import json
 import time
-import uuid
+import random
+import string
 
 import httpx
 import pytest
@@ -35,9 +36,15 @@ def until_cached(client, text, **kw):
     return r
 
 
+_rng = random.Random()
+
+
 def unique(text):
     # Each test uses its own question, so tests do not see each other's entries.
-    return f"{text} (ref {uuid.uuid4().hex[:6]})"
+    # Letters only: the learned sensitive head is recall-first and flags about
+    # 5% of random hex ids such as "ref 5609a7" (a flagged prompt bypasses the
+    # cache); 0 of 900 letter-only ids were flagged.
+    return f"{text} (ref {''.join(_rng.choices(string.ascii_lowercase, k=8))})"
 
 
 def test_repeat_hits_with_the_same_answer(client):
