@@ -450,3 +450,6 @@ def cross_check(cfg: RouterConfig):
         for j, name in enumerate(prefs):
             if name not in names:
                 yield f"policy.domain_preferences.{domain}.{j}", f"unknown model {name!r}"
+    for j, domain in enumerate(cfg.policy.reasoning.domains):
+        if domain not in cfg.domains():
+            yield f"policy.reasoning.domains.{j}", f"unknown domain {domain!r} (add exemplars to define it)"

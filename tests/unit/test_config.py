@@ -119,3 +119,9 @@ def test_classifier_concurrency_must_allow_full_batches():
     found = problems({"models": pool(), "classifier": {"batching": {"max_batch_size": 32},
                                                        "deployment": {"max_ongoing_requests": 8}}})
     assert "classifier.deployment.max_ongoing_requests" in found
+
+
+def test_reasoning_domains_must_exist():
+    found = problems({"models": pool(), "policy": {"reasoning": {"domains": ["math", "astrology"]}}})
+    assert "policy.reasoning.domains.1" in found
+    assert parse_config({"models": pool(), "policy": {"reasoning": {"domains": ["math"]}}})
