@@ -105,3 +105,16 @@ def plain_vector(vector):
     if isinstance(vector, dict):
         return vector.get("", next(iter(vector.values()), None))
     return vector
+
+
+def entry_of(point) -> CacheEntry:
+    """A stored point (payload + vector, from either Qdrant API) as an entry."""
+    return from_payload(point.payload, plain_vector(point.vector))
+
+
+def live_entry(records, id: str, now: float) -> CacheEntry | None:
+    """The entry a by-id retrieve found, unless it expired or its id collides."""
+    if not records:
+        return None
+    entry = entry_of(records[0])
+    return entry if entry.expires_at > now and entry.id == id else None

@@ -46,7 +46,7 @@ import time
 from typing import Callable
 
 from serve_app.cache.stores import (
-    FLOAT_FIELDS, KEYWORD_FIELDS, evict_batch, from_payload, plain_vector, point_id, stop_task,
+    FLOAT_FIELDS, KEYWORD_FIELDS, entry_of, evict_batch, live_entry, point_id, stop_task,
     to_payload,
 )
 from serve_app.cache.types import CacheEntry, CacheFilter, StoreHit, StoreStats
@@ -198,10 +198,7 @@ class EmbeddedStore:
 
     async def get(self, id: str, now: float) -> CacheEntry | None:
         records = self._live().retrieve([point_id(id)], True, True)
-        if not records:
-            return None
-        entry = from_payload(records[0].payload, plain_vector(records[0].vector))
-        return entry if entry.expires_at > now and entry.id == id else None
+        return live_entry(records, id, now)
 
     async def query(self, vector: tuple[float, ...], flt: CacheFilter, threshold: float,
                     limit: int, now: float) -> list[StoreHit]:
@@ -212,7 +209,7 @@ class EmbeddedStore:
             with_payload=True, with_vector=True,
         )
         points = self._live().query(request)
-        return [StoreHit(from_payload(p.payload, plain_vector(p.vector)), float(p.score)) for p in points]
+        return [StoreHit(entry_of(p), float(p.score)) for p in points]
 
     async def delete(self, flt: CacheFilter) -> int:
         async with self._write_lock:

@@ -33,7 +33,7 @@ import time
 from typing import Callable
 
 from serve_app.cache.stores import (
-    FLOAT_FIELDS, KEYWORD_FIELDS, evict_batch, from_payload, plain_vector, point_id, stop_task,
+    FLOAT_FIELDS, KEYWORD_FIELDS, entry_of, evict_batch, live_entry, point_id, stop_task,
     to_payload,
 )
 from serve_app.cache.types import CacheEntry, CacheFilter, StoreHit, StoreStats
@@ -152,10 +152,7 @@ class ServerStore:
     async def get(self, id: str, now: float) -> CacheEntry | None:
         records = await self._client.retrieve(self.collection, ids=[point_id(id)],
                                               with_payload=True, with_vectors=True)
-        if not records:
-            return None
-        entry = from_payload(records[0].payload, plain_vector(records[0].vector))
-        return entry if entry.expires_at > now and entry.id == id else None
+        return live_entry(records, id, now)
 
     async def query(self, vector: tuple[float, ...], flt: CacheFilter, threshold: float,
                     limit: int, now: float) -> list[StoreHit]:
@@ -163,7 +160,7 @@ class ServerStore:
             self.collection, query=list(vector), query_filter=self._filter(flt, now),
             score_threshold=threshold, limit=limit, with_payload=True, with_vectors=True,
         )
-        return [StoreHit(from_payload(p.payload, plain_vector(p.vector)), float(p.score)) for p in res.points]
+        return [StoreHit(entry_of(p), float(p.score)) for p in res.points]
 
     async def delete(self, flt: CacheFilter) -> int:
         return await self._delete(self._filter(flt, None))
