@@ -44,6 +44,12 @@ def features(embeddings: np.ndarray, tokens) -> np.ndarray:
     return np.concatenate([embeddings.astype(np.float32), length], axis=1)
 
 
+def sensitive_score(head_prob, validator_hit):
+    """The one sensitivity rule: a validator hit is certain (1.0); the learned
+    head's probability covers what the validators cannot see."""
+    return np.where(validator_hit, 1.0, head_prob)
+
+
 def softmax(z: np.ndarray) -> np.ndarray:
     z = z - z.max(axis=1, keepdims=True)
     e = np.exp(z)
@@ -86,6 +92,10 @@ class RouterHeads:
         d.mkdir(parents=True, exist_ok=True)
         np.savez_compressed(d / "heads.npz", **{k: v.astype(np.float32) for k, v in self.w.items()})
         (d / "model.json").write_text(json.dumps(self.meta, indent=2) + "\n", encoding="utf-8")
+
+    def cut(self, head: str) -> float:
+        """Decision threshold chosen on val for a binary head (0.5 if none)."""
+        return float(self.thresholds.get(head, 0.5))
 
     @property
     def encoder_settings(self) -> dict:

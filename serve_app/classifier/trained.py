@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from serve_app.classifier.exemplars import ExemplarScorer
-from serve_app.classifier.heads import RouterHeads, features
+from serve_app.classifier.heads import RouterHeads, features, sensitive_score
 from serve_app.policy.signals import Signals
 
 # Reported in sensitive_kinds when only the learned head fired.
@@ -30,7 +30,7 @@ class TrainedScorer:
         # Operator jailbreak examples add to the head (max), never replace it.
         self.custom_jailbreak = custom_jailbreak and exemplars is not None
         self.domain_labels = tuple(heads.labels["domain"]) + self.custom_domains
-        self.sensitive_cut = float(heads.thresholds.get("sensitive", 0.5))
+        self.sensitive_cut = heads.cut("sensitive")
 
     def signals(self, embeddings: np.ndarray, tokens: Sequence[int], truncated: Sequence[bool],
                 detector_kinds: Sequence[tuple[str, ...]]) -> list[Signals]:
@@ -40,10 +40,11 @@ class TrainedScorer:
         if self.custom_jailbreak:
             jailbreak = np.maximum(jailbreak, self.exemplars.jailbreak_prob(embeddings))
         tiers = self.heads.labels["tier"]
+        flagged = sensitive_score(out.sensitive, [bool(k) for k in detector_kinds]) >= self.sensitive_cut
         result = []
         for i in range(len(tokens)):
             kinds = tuple(detector_kinds[i])
-            if not kinds and out.sensitive[i] >= self.sensitive_cut:
+            if flagged[i] and not kinds:
                 kinds = (LEARNED_KIND,)
             result.append(Signals(
                 tier_probs={t: float(p) for t, p in zip(tiers, out.tier[i])},

@@ -68,7 +68,7 @@ def parse_caps(items: list[str]) -> dict[str, float]:
 
 
 def run(data: str, caps_args: list[str], out: str | None, model: str | None = None) -> int:
-    from serve_app.classifier.heads import DEFAULT_MODEL, features
+    from serve_app.classifier.heads import DEFAULT_MODEL
     from serve_app.training.evaluate import BATCH, ModelPredictor
     from serve_app.training.train import read_jsonl
 
@@ -78,12 +78,10 @@ def run(data: str, caps_args: list[str], out: str | None, model: str | None = No
         print(f"{data}: no prompts")
         return 2
     predictor = ModelPredictor(model or DEFAULT_MODEL)
-    rows = []
-    for start in range(0, len(prompts), BATCH):
-        batch = predictor.encoder.encode(prompts[start:start + BATCH])
-        rows.append(predictor.heads.predict(features(batch.embeddings, batch.tokens)).tier)
+    probs = np.stack([p["tier_probs"] for start in range(0, len(prompts), BATCH)
+                      for p in predictor.predict(prompts[start:start + BATCH])])
     # Same floor as policy.choose_tier, so the mix here is the mix served.
-    logp = np.log(np.clip(np.concatenate(rows), 1e-9, 1.0))
+    logp = np.log(np.clip(probs, 1e-9, 1.0))
     bias = fit_bias(logp, caps)
     before, after = tier_mix(logp, {}), tier_mix(logp, bias)
     print(f"{len(prompts)} prompts; caps {caps}")

@@ -14,7 +14,6 @@ from pathlib import Path
 import numpy as np
 
 from serve_app.classifier.encoder import make_encoder
-from serve_app.classifier.heads import features  # noqa: F401  (re-exported for training)
 
 # Sorting by length and batching keeps padding (wasted compute) small.
 BATCH = 32

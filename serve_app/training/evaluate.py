@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from serve_app.classifier.heads import DEFAULT_MODEL, RouterHeads, features, resolve_model_dir
+from serve_app.classifier.heads import DEFAULT_MODEL, RouterHeads, features, resolve_model_dir, sensitive_score
 from serve_app.classifier.sensitive import detect_sensitive
 from serve_app.training import baselines, metrics
 from serve_app.training.train import read_jsonl
@@ -34,8 +34,7 @@ class ModelPredictor:
         self.heads = RouterHeads.load(resolve_model_dir(model))
         enc = self.heads.encoder_settings
         self.encoder = make_encoder(enc["backend"], None, enc["max_tokens"], threads)
-        self.cuts = {"sensitive": float(self.heads.thresholds.get("sensitive", 0.5)),
-                     "jailbreak": float(self.heads.thresholds.get("jailbreak", 0.5))}
+        self.cuts = {h: self.heads.cut(h) for h in BINARY}
 
     def predict(self, prompts: list[str]) -> list[dict]:
         batch = self.encoder.encode(prompts)
@@ -44,10 +43,10 @@ class ModelPredictor:
         return [{
             "tier": tiers[int(out.tier[i].argmax())],
             "domain": domains[int(out.domain[i].argmax())],
-            # The validators are certain; the head covers what they cannot see.
-            "sensitive": 1.0 if detect_sensitive(p) else float(out.sensitive[i]),
+            "sensitive": float(sensitive_score(out.sensitive[i], bool(detect_sensitive(p)))),
             "jailbreak": float(out.jailbreak[i]),
             "difficulty": float(out.difficulty[i]),
+            "tier_probs": out.tier[i],
         } for i, p in enumerate(prompts)]
 
 
@@ -103,8 +102,9 @@ def evaluate(rows: list[dict], predictor: ModelPredictor, progress=None, latency
     for src in sorted({r.get("source") for r in rows if r.get("source")}):
         idx = [i for i, r in enumerate(rows) if r.get("source") == src]
         sub_rows, sub_preds = [rows[i] for i in idx], [preds[i] for i in idx]
-        by_source[src] = {h: _short(score_head(h, sub_rows, sub_preds, predictor.cuts.get(h, 0.5), labels.get(h)))
-                          for h in (*MULTI, *BINARY) if score_head(h, sub_rows, sub_preds, 0.5, labels.get(h))}
+        scored = {h: score_head(h, sub_rows, sub_preds, predictor.cuts.get(h, 0.5), labels.get(h))
+                  for h in (*MULTI, *BINARY)}
+        by_source[src] = {h: _short(m) for h, m in scored.items() if m is not None}
     return {"rows": len(rows), "model": predictor.heads.meta.get("name"), "heads": heads,
             "by_source": by_source, "latency_ms": _latency(predictor, prompts, latency_n)}
 

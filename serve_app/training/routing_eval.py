@@ -64,15 +64,12 @@ def summarize(scores, weak, strong) -> dict:
     out = {"n": int(len(scores)), "weak_accuracy": weak_acc, "strong_accuracy": strong_acc, "routers": {}}
     routers = {
         "difficulty": curve(scores, weak, strong),
-        "random": (np.array([0.0, 1.0]), np.array([weak_acc, strong_acc])),
+        # A fine grid, so share_to_reach finds the random router's share to 0.1%.
+        "random": (np.linspace(0, 1, 1001), weak_acc + np.linspace(0, 1, 1001) * (strong_acc - weak_acc)),
         "oracle": oracle_curve(weak, strong),
     }
     for name, (sh, acc) in routers.items():
         p = pgr(acc, weak_acc, strong_acc)
-        if name == "random":
-            sh_fine = np.linspace(0, 1, 1001)
-            acc_fine = weak_acc + sh_fine * (strong_acc - weak_acc)
-            sh, acc, p = sh_fine, acc_fine, pgr(acc_fine, weak_acc, strong_acc)
         out["routers"][name] = {
             "apgr": apgr(sh, acc, weak_acc, strong_acc),
             "strong_share_for_accuracy": {f"{int(t * 100)}%": share_to_reach(sh, acc, t * strong_acc) for t in TARGETS},

@@ -17,10 +17,10 @@ from pathlib import Path
 
 import numpy as np
 
-from serve_app.classifier.heads import HEAD_NAMES, RouterHeads
+from serve_app.classifier.heads import HEAD_NAMES, RouterHeads, features, sensitive_score
 from serve_app.config.schema import DEFAULT_DOMAINS, TIERS
 from serve_app.training import metrics
-from serve_app.training.embed import embed_prompts, features
+from serve_app.training.embed import embed_prompts
 
 
 @dataclass
@@ -198,7 +198,7 @@ def calibrate(heads: RouterHeads, val: Split, s: TrainSettings, detector_hits: n
     y, m = vt["sensitive"]
     # The validators decide first; the head must catch the rest at the
     # required recall (a miss sends private data to a cloud model).
-    combined = np.where(detector_hits, 1.0, out.sensitive)
+    combined = sensitive_score(out.sensitive, detector_hits)
     heads.thresholds["sensitive"] = round(
         metrics.threshold_for_recall(y[m].astype(bool), combined[m], s.sensitive_recall), 6)
     y, m = vt["jailbreak"]
