@@ -32,7 +32,6 @@ def build_app(args: dict):
     cfg = load_router_config(args)
 
     from serve_app.classifier.deployment import Classifier
-    from serve_app.engines.factory import bind_model
     from serve_app.ingress import build_ingress
 
     clf = cfg.classifier
@@ -52,3 +51,16 @@ def build_app(args: dict):
     return build_ingress().options(name="Ingress", **cfg.ingress.deployment.serve_options()).bind(
         cfg.model_dump(mode="json"), classifier, models, cache
     )
+
+
+def bind_model(model):
+    """The bound deployment that serves one configured model: Ray Serve LLM's
+    server for `vllm`, ModelServer (around engines/factory.make_engine) for the rest."""
+    if model.engine.type == "vllm":
+        from serve_app.engines.vllm_server import vllm_deployment
+
+        return vllm_deployment(model)
+    from serve_app.engines.deployment import ModelServer
+
+    return ModelServer.options(name=f"Model:{model.name}", **model.deployment.serve_options()).bind(
+        model.model_dump(mode="json"))

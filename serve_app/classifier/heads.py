@@ -19,19 +19,11 @@ BINARY = ("sensitive", "jailbreak", "difficulty")
 DEFAULT_MODEL = "triage-router-v1"
 
 
-def repo_models_dir() -> Path:
-    return Path(__file__).resolve().parents[2] / "models"
-
-
 def resolve_model_dir(name_or_path: str) -> Path:
-    """A directory path, or the name of a model shipped in the repo's models/."""
-    p = Path(name_or_path)
-    if p.is_dir():
-        return p
-    shipped = repo_models_dir() / name_or_path
-    if shipped.is_dir():
-        return shipped
-    raise FileNotFoundError(f"classifier model {name_or_path!r}: no such directory (nor under {repo_models_dir()})")
+    """A directory path, or the name of a model shipped as package data."""
+    from serve_app.models import resolve
+
+    return resolve(name_or_path)
 
 
 def features(embeddings: np.ndarray, tokens) -> np.ndarray:

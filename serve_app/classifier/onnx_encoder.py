@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from serve_app.classifier.encoder import RowEncoder, TokenRows, default_model_path
+from serve_app.classifier.tokens import RowEncoder, TokenRows, default_model_path
 
 # Measured on 50 dataset prompts against fp32 PyTorch (mean/min cosine):
 # per-tensor 0.956/0.921, per-tensor + reduce_range 0.853/0.743, per-channel

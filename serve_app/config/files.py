@@ -3,6 +3,8 @@ Serve config (`applications: [...]`) whose `args.config` names one."""
 
 from __future__ import annotations
 
+import argparse
+import sys
 from pathlib import Path
 
 import yaml
@@ -52,3 +54,20 @@ def _validate_serve_config(path: str, data: dict) -> str:
     if problems:
         raise ConfigError(path, problems)
     return "router configs: " + ", ".join(summaries)
+
+
+def main(argv: list[str] | None = None, prog: str | None = None) -> int:
+    """`triage validate`: every problem with its key path on stderr; exit 1 if any file is invalid."""
+    p = argparse.ArgumentParser(prog=prog, description="Check router configs, or Serve configs that point at one.")
+    p.add_argument("config", nargs="+")
+    args = p.parse_args(argv)
+    failed = 0
+    for path in args.config:
+        try:
+            summary = validate_file(path)
+        except ConfigError as err:
+            print(err.message, file=sys.stderr)
+            failed += 1
+        else:
+            print(f"{path}: OK ({summary})")
+    return 1 if failed else 0

@@ -8,7 +8,10 @@ overloaded model from a broken one and fall back accordingly.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import AsyncIterator, Protocol
+from typing import AsyncIterator, Literal, Protocol
+
+# The two OpenAI call shapes Triage routes.
+Kind = Literal["chat", "completions"]
 
 
 @dataclass(frozen=True)
@@ -38,3 +41,20 @@ class Engine(Protocol):
 
     async def check_health(self) -> None:
         """Raise if the engine cannot serve."""
+
+
+class ModelDeployment(Protocol):
+    """What the router calls on a model's Serve deployment, over its handle
+    (engines/remote.py). ModelServer (engines/deployment.py) and Ray Serve
+    LLM's TriageLLMServer (engines/vllm_server.py) both implement it; the
+    names here are the only ones the handle adapter uses."""
+
+    async def answer(self, kind: Kind, request: dict, ctx: CallContext) -> dict:
+        """A complete chat.completion or text_completion body."""
+
+    def answer_stream(self, kind: Kind, request: dict, ctx: CallContext) -> AsyncIterator[dict]:
+        """The answer's chunk dicts; the UpstreamError family on failure."""
+
+    async def ready(self) -> bool:
+        """True when the model can serve (for /health); raise or False otherwise."""
+

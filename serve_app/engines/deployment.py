@@ -1,6 +1,7 @@
 """The tier deployment: one Ray Serve deployment per configured model.
 
-It owns one engine and exposes the four calls the router makes. Engine
+It owns one engine and answers the router's calls (the ModelDeployment
+protocol in engines/base.py). Engine
 errors are `UpstreamError`s and cross the handle as such; Serve's own
 back-pressure and replica failures are mapped on the caller's side
 (`engines/remote.py`).
@@ -13,7 +14,7 @@ from typing import AsyncIterator
 from ray import serve
 
 from serve_app.config.schema import ModelConfig
-from serve_app.engines.base import CallContext
+from serve_app.engines.base import CallContext, Kind
 from serve_app.engines.factory import make_engine
 
 
@@ -24,18 +25,17 @@ class ModelServer:
         self.engine = make_engine(self.config)
         await self.engine.start()
 
-    async def chat(self, request: dict, ctx: CallContext) -> dict:
-        return await self.engine.chat(request, ctx)
+    # ModelDeployment (engines/base.py): the calls the router makes.
 
-    async def stream_chat(self, request: dict, ctx: CallContext) -> AsyncIterator[dict]:
-        async for chunk in self.engine.stream_chat(request, ctx):
-            yield chunk
-
-    async def completions(self, request: dict, ctx: CallContext) -> dict:
+    async def answer(self, kind: Kind, request: dict, ctx: CallContext) -> dict:
+        if kind == "chat":
+            return await self.engine.chat(request, ctx)
         return await self.engine.completions(request, ctx)
 
-    async def stream_completions(self, request: dict, ctx: CallContext) -> AsyncIterator[dict]:
-        async for chunk in self.engine.stream_completions(request, ctx):
+    async def answer_stream(self, kind: Kind, request: dict, ctx: CallContext) -> AsyncIterator[dict]:
+        chunks = self.engine.stream_chat(request, ctx) if kind == "chat" else \
+            self.engine.stream_completions(request, ctx)
+        async for chunk in chunks:
             yield chunk
 
     # No Serve `check_health` hook on purpose: a remote endpoint that is down or

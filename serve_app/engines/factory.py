@@ -1,6 +1,7 @@
-"""Configured engine settings -> an Engine instance, and a model config -> its
-bound Serve deployment. The one place that knows every backend; heavy
-backends are imported only when configured."""
+"""Configured engine settings -> an Engine instance: the one place that knows
+every ModelServer backend; heavy backends are imported only when configured.
+(Which deployment serves a model, ModelServer or Ray Serve LLM's, is decided
+where the app is wired: serve_app/app.py.)"""
 
 from __future__ import annotations
 
@@ -21,17 +22,4 @@ def make_engine(model: ModelConfig):
         from serve_app.engines.openai_engine import OpenAIEngine
 
         return OpenAIEngine(model.name, model.engine)
-    raise ValueError(f"engine {kind!r} is not served by ModelServer (see bind_model)")
-
-
-def bind_model(model: ModelConfig):
-    """The bound deployment that serves one configured model: Ray Serve LLM's
-    server for `vllm`, ModelServer (around make_engine) for the rest."""
-    if model.engine.type == "vllm":
-        from serve_app.engines.vllm_server import vllm_deployment
-
-        return vllm_deployment(model)
-    from serve_app.engines.deployment import ModelServer
-
-    return ModelServer.options(name=f"Model:{model.name}", **model.deployment.serve_options()).bind(
-        model.model_dump(mode="json"))
+    raise ValueError(f"engine {kind!r} is not served by ModelServer (see serve_app.app.bind_model)")

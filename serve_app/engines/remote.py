@@ -14,28 +14,27 @@ from typing import AsyncIterator
 import ray.exceptions
 from ray.serve.exceptions import BackPressureError, DeploymentUnavailableError, ReplicaUnavailableError
 
-from serve_app.engines.base import CallContext
+from serve_app.engines.base import CallContext, Kind
 from serve_app.errors import ModelOverloaded, ModelUnavailable, UpstreamError
 
 
 class RemoteModel:
-    """unary/stream callables over one model's DeploymentHandle."""
+    """unary/stream callables over one model's DeploymentHandle, which serves
+    the ModelDeployment protocol (engines/base.py)."""
 
     def __init__(self, name: str, handle):
         self.name = name
         self.handle = handle
         self.stream_handle = handle.options(stream=True)
 
-    async def unary(self, kind: str, request: dict, ctx: CallContext) -> dict:
-        method = "chat" if kind == "chat" else "completions"
+    async def unary(self, kind: Kind, request: dict, ctx: CallContext) -> dict:
         try:
-            return await getattr(self.handle, method).remote(request, ctx)
+            return await self.handle.answer.remote(kind, request, ctx)
         except Exception as exc:
             raise self._map(exc) from exc
 
-    async def stream(self, kind: str, request: dict, ctx: CallContext) -> AsyncIterator[dict]:
-        method = "stream_chat" if kind == "chat" else "stream_completions"
-        gen = getattr(self.stream_handle, method).remote(request, ctx)
+    async def stream(self, kind: Kind, request: dict, ctx: CallContext) -> AsyncIterator[dict]:
+        gen = self.stream_handle.answer_stream.remote(kind, request, ctx)
         try:
             async for chunk in gen:
                 yield chunk

@@ -1,8 +1,9 @@
 """Ray Serve LLM's `LLMServer`, answering the calls Triage makes of a model.
 
 `TriageLLMServer` is an `LLMServer` (same engine start, health check, Serve
-placement and autoscaling) whose `chat` / `stream_chat` / `completions` /
-`stream_completions` / `ready` take and return the dicts `ModelServer`'s do.
+placement and autoscaling) that also implements the ModelDeployment protocol
+(engines/base.py: `answer`, `answer_stream`, `ready`) with the dicts
+`ModelServer` takes and returns.
 The ingress calls it through `RemoteModel` over one handle hop, like any
 model; conversion and error mapping happen here, in the model's replica.
 
@@ -19,7 +20,7 @@ from ray.serve.llm import LLMConfig, LLMServer, build_llm_deployment
 from ray.serve.llm.openai_api_models import ChatCompletionRequest, CompletionRequest
 
 from serve_app.config.schema import ModelConfig
-from serve_app.engines.base import CallContext
+from serve_app.engines.base import CallContext, Kind
 from serve_app.engines.vllm_engine import (
     answer_body, deployment_name, error_from_exception, llm_config_kwargs, request_body, stream_events,
 )
@@ -48,21 +49,14 @@ class TriageLLMServer(LLMServer):
         # class named by RAYLLM_VLLM_ENGINE_CLS, which the fake-engine tests use).
         await super().__init__(llm_config, engine_cls=engine_cls)
 
-    # The four calls of ModelServer (see engines/deployment.py). They replace
-    # LLMServer's own chat/completions, which take its request objects.
+    # ModelDeployment (engines/base.py), beside LLMServer's own chat and
+    # completions, which take its request objects and stay untouched.
 
-    async def chat(self, request: dict, ctx: CallContext | None = None) -> dict:
-        return await self._unary("chat", request)
+    async def answer(self, kind: Kind, request: dict, ctx: CallContext | None = None) -> dict:
+        return await self._unary(kind, request)
 
-    async def stream_chat(self, request: dict, ctx: CallContext | None = None) -> AsyncIterator[dict]:
-        async for chunk in self._stream("chat", request):
-            yield chunk
-
-    async def completions(self, request: dict, ctx: CallContext | None = None) -> dict:
-        return await self._unary("completions", request)
-
-    async def stream_completions(self, request: dict, ctx: CallContext | None = None) -> AsyncIterator[dict]:
-        async for chunk in self._stream("completions", request):
+    async def answer_stream(self, kind: Kind, request: dict, ctx: CallContext | None = None) -> AsyncIterator[dict]:
+        async for chunk in self._stream(kind, request):
             yield chunk
 
     async def ready(self) -> bool:

@@ -214,7 +214,7 @@ def classifier_speed(batch: int, rounds: int) -> dict:
     """
     import torch
 
-    from serve_app.classifier.encoder import Encoder
+    from serve_app.classifier.torch_encoder import TorchEncoder as Encoder
 
     device = "cuda" if torch.cuda.is_available() else "cpu"
 

@@ -19,7 +19,7 @@ def test_build_app_and_validate_print_the_same_problems(tmp_path):
     path.write_text(BAD)
     with pytest.raises(ConfigError) as exc:
         build_app({"config": str(path)})
-    cli = subprocess.run([sys.executable, "-m", "serve_app.cli", "validate", str(path)],
+    cli = subprocess.run([sys.executable, "-m", "serve_app", "validate", str(path)],
                          capture_output=True, text=True)
     assert cli.returncode == 1
     assert cli.stderr.strip() == exc.value.message.strip()

@@ -1,6 +1,6 @@
 """A short bounded Locust run against the integration app: it completes, fails nothing, and reports every field.
 
-The performance targets are the benchmark's business (loadtest/side_by_side.py,
+The performance targets are the benchmark's business (serve_app/lab/load/side_by_side.py,
 `triage bench overhead`), not this test's: it checks that the load-test
 tooling works end to end. Every request forces tier lrm, whose first candidate
 (the recording cloud dry_run model) answers; the built-in prompts carry no
@@ -29,7 +29,7 @@ FIELDS = (
 
 def test_bounded_locust_run_has_no_failures_and_a_full_summary(base_url, tmp_path):
     out = tmp_path / "loadtest"
-    cmd = [sys.executable, "-m", "loadtest.run", "--host", base_url, "--users", "4", "--spawn-rate", "4",
+    cmd = [sys.executable, "-m", "serve_app", "load", "run", "--host", base_url, "--users", "4", "--spawn-rate", "4",
            "--duration", "15s", "--mix", "builtin", "--stream-share", "0.3", "--completions-share", "0.2",
            "--header", "x-triage-tier=lrm", "--think-time", "0.05", "--out", str(out)]
     started = time.monotonic()

@@ -1,22 +1,22 @@
 """The overload run's bookkeeping, without Ray or Locust: what the tally makes of
 200s, fallbacks, 503s with and without Retry-After, lost requests, and which
-checks of loadtest/overload.py then pass.
+checks of serve_app/lab/load/overload.py then pass.
 
-The run itself (`python -m loadtest.overload`, 40 s of 32 users) is a
+The run itself (`triage bench overload`, 40 s of 32 users) is a
 benchmark, not a CI test; test_overload.py checks one 503 over HTTP.
 """
 
 import json
 
-from loadtest.overload import checks, outcome
-from loadtest.tally import Tally
+from serve_app.lab.load.overload import checks, outcome
+from serve_app.lab.load.tally import Tally
 
 SHED_BODY = json.dumps({"error": {"message": "no model could answer (a: overloaded, b: overloaded)",
                                   "type": "overloaded", "param": None, "code": "all_models_overloaded"}})
 
 
 def _summary(tally: Tally, failures: int) -> dict:
-    """The fields of loadtest/run.py's summary that overload.outcome reads."""
+    """The fields of serve_app/lab/load/run.py's summary that overload.outcome reads."""
     t = tally.as_dict()
     keys = ("sent", "unfinished", "status_codes", "no_response", "retry_after", "error_bodies",
             "stream_failures", "fallback_hist")

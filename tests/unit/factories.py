@@ -1,5 +1,7 @@
 """Small router configs for unit tests."""
 
+from pathlib import Path
+
 from serve_app.config import parse_config
 from serve_app.policy import Signals
 
@@ -35,3 +37,7 @@ def signals(tier="slm", domain="general", p=0.9, sensitive=False, kinds=(), jail
     tiers = {t: (p if t == tier else (1 - p) / 3) for t in ("slm", "srm", "llm", "lrm")}
     return Signals(tier_probs=tiers, domain_probs={domain: p, "general": 1 - p} if domain != "general" else {"general": p},
                    sensitive=sensitive, sensitive_kinds=tuple(kinds), jailbreak_prob=jailbreak)
+
+
+# The repository root, for tests that read its files (configs, dashboards).
+REPO_ROOT = Path(__file__).resolve().parents[2]

@@ -1,0 +1,53 @@
+"""`triage train`: build the labelled splits, train, evaluate on val, write the artifact."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+
+def main(argv: list[str] | None = None, prog: str | None = None) -> int:
+    p = argparse.ArgumentParser(prog=prog, description=__doc__)
+    p.add_argument("--datasets", default=None, help="root of the public datasets (default: $TRIAGE_DATASETS or ../shared/datasets)")
+    p.add_argument("--data-dir", default="build/train_data", help="where the labelled splits are built")
+    p.add_argument("--out", default="models/triage-router-v1")
+    p.add_argument("--hidden", type=int, default=256, help="shared hidden layer width (0: linear heads)")
+    p.add_argument("--epochs", type=int, default=40)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--max-tokens", type=int, default=128, help="encoder token budget (must match serving)")
+    p.add_argument("--allow-noncommercial", action="store_true")
+    return train(p.parse_args(argv))
+
+
+def train(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from serve_app.lab.paths import datasets_root
+    from serve_app.lab.training.build import build
+    from serve_app.lab.training.train import TrainSettings
+    from serve_app.lab.training.train import train as fit
+
+    data_dir = Path(args.data_dir)
+    datasets = datasets_root(args.datasets)
+    print(f"== build labelled splits from {datasets} -> {data_dir}")
+    data_report = build(datasets, data_dir, args.allow_noncommercial)
+    settings = TrainSettings(hidden=args.hidden, epochs=args.epochs, seed=args.seed, max_tokens=args.max_tokens)
+    name = Path(args.out).name
+    print(f"== train {name}")
+    fit(data_dir, Path(args.out), name, settings, progress=tqdm)
+    print("== validation metrics")
+    from serve_app.lab.training.evaluate import ModelPredictor, evaluate, table
+    from serve_app.lab.training.train import read_jsonl
+
+    report = evaluate(read_jsonl(data_dir / "val.jsonl"), ModelPredictor(args.out), tqdm, latency_n=0)
+    (Path(args.out) / "val_metrics.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    print(table(report))
+    (Path(args.out) / "data_report.json").write_text(json.dumps(data_report, indent=2, ensure_ascii=False) + "\n",
+                                                     encoding="utf-8")
+    from serve_app.lab.training.card import main as write_card
+
+    write_card([args.out])
+    print(f"\nartifact: {args.out}  (val metrics in {args.out}/val_metrics.json)")
+    print("held-out numbers for the card: see the Reproduce section of MODEL_CARD.md")
+    return 0
