@@ -32,14 +32,18 @@ def build_app(args: dict):
     cfg = load_router_config(args)
 
     from serve_app.classifier.deployment import Classifier
+    from serve_app.classifier.encoder import embedding_space
     from serve_app.ingress import build_ingress
 
     clf = cfg.classifier
+    # Read from the encoder's files, not assumed: the classifier checks it
+    # against the model it loads, the cache sizes (and separates) its vectors by it.
+    space = embedding_space(clf.encoder, clf.backend, clf.max_tokens)
     classifier = Classifier.options(
         name="Classifier",
         user_config=clf.batching.model_dump(),
         **clf.deployment.serve_options(),
-    ).bind(clf.model_dump(mode="json"))
+    ).bind(clf.model_dump(mode="json"), space.dim)
 
     models = {m.name: bind_model(m) for m in cfg.models}
     cache = None
@@ -47,7 +51,7 @@ def build_app(args: dict):
         from serve_app.cache.deployment import SemanticCache
 
         cache = SemanticCache.options(name="SemanticCache", **cfg.cache.deployment.serve_options()).bind(
-            cfg.cache.model_dump(mode="json"))
+            cfg.cache.model_dump(mode="json"), space.dim, space.id)
     return build_ingress().options(name="Ingress", **cfg.ingress.deployment.serve_options()).bind(
         cfg.model_dump(mode="json"), classifier, models, cache
     )

@@ -115,6 +115,14 @@ class ModelTimeout(UpstreamError):
     reason = TIMEOUT
 
 
+class ClassifierUnavailable(TriageError):
+    """The classifier gave no verdict and policy refuses unclassified requests."""
+
+    status = 503
+    type = "upstream_error"
+    code = "classifier_unavailable"
+
+
 class AllCandidatesFailed(UpstreamError):
     """Every candidate failed or was skipped; carries the attempts for the body."""
 

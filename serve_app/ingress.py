@@ -1,64 +1,81 @@
-"""The HTTP edge: FastAPI routes on a Serve ingress deployment.
+"""The HTTP routes: FastAPI on a Serve ingress deployment.
 
-The only module that knows HTTP. It parses bodies and headers, resolves the
-tenant, hands the request to `RouterService`, and maps `TriageError`s to
-OpenAI-shaped error responses in one place.
+With edge.py (request ids, auth gate, the catch-all error path), the only
+module that knows HTTP. Routes parse bodies and headers and hand requests to
+`RouterService`; every error leaves as an OpenAI-shaped body.
 """
 
 # No `from __future__ import annotations` here: the Ingress class is pickled
 # by value into its replicas, and FastAPI must see real `Request` objects in
 # the route signatures, not strings it cannot resolve there.
 import asyncio
-import hmac
 import json
-import os
 import time
-import uuid
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from ray import serve
+from starlette.exceptions import HTTPException
 
-from serve_app.auth import TenantResolver
+from serve_app.auth import AdminKey, TenantResolver
 from serve_app.cache.plan import CACHE_CONTROLS
 from serve_app.cache.remote import RemoteCache
 from serve_app.classifier.remote import RemoteClassifier
 from serve_app.config.schema import TIERS, RouterConfig
+from serve_app.edge import EdgeMiddleware, EdgeState, error_response, not_found, require_json
 from serve_app.engines.remote import RemoteModel
+from serve_app.errors import ClientError, NotFound, PayloadTooLarge, TriageError
 from serve_app.health import health_report
-from serve_app.errors import AuthError, ClientError, NotFound, PayloadTooLarge, TriageError
 from serve_app.metrics import RayMetrics
 from serve_app.protocol import ChatRequest, CompletionRequest, parse_body
 from serve_app.report import DecisionLog
 from serve_app.service import RequestMeta, RouterService
 
 
+def _body_schema(model) -> dict:
+    """The OpenAPI request body of a route that parses its own body (to name
+    the field at fault in OpenAI's error shape): documented, and what the
+    schemathesis fuzz test generates requests from."""
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": model.model_json_schema()}}}}
+
+
 def build_ingress():
     """The Ingress deployment class. Built in a function so that importing
     this module creates nothing (no FastAPI app at import time)."""
     app = FastAPI(title="Triage", version="0.1.0")
+    app.add_middleware(EdgeMiddleware)
+
+    @app.exception_handler(HTTPException)
+    async def _http_error(request: Request, exc: HTTPException) -> Response:
+        # Unknown routes and methods: OpenAI's error shape too, not {"detail": ...}.
+        err = not_found(request.url.path) if exc.status_code == 404 else \
+            ClientError(str(exc.detail), code="method_not_allowed" if exc.status_code == 405 else None)
+        err.status = exc.status_code
+        return error_response(err, request.state.request_id)
 
     @serve.deployment
     @serve.ingress(app)
     class Ingress:
         def __init__(self, config: dict, classifier, models: dict, cache=None):
             self.config = RouterConfig.model_validate(config)
-            self.classifier = RemoteClassifier(classifier, self.config.policy.default_tier)
+            self.metrics = RayMetrics()
+            clf = self.config.classifier
+            self.classifier = RemoteClassifier(classifier, self.config.policy, clf.timeout_s)
             self.models = {name: RemoteModel(name, h) for name, h in models.items()}
             self.cache = RemoteCache(cache, self.config.cache.lookup_timeout_s) if cache is not None else None
             log_cfg = self.config.ingress.decision_log
             self.decision_log = DecisionLog(log_cfg, _replica_name()) if log_cfg.destination != "off" else None
-            self.service = RouterService(self.config, self.classifier.classify, self.models, RayMetrics(),
+            self.service = RouterService(self.config, self.classifier.classify, self.models, self.metrics,
                                          cache=self.cache, decision_log=self.decision_log)
-            self.admin_key = os.environ.get(self.config.admin.key_env)
-            self.tenants = TenantResolver(self.config.auth)
+            app.state.edge = EdgeState(TenantResolver(self.config.auth), AdminKey(self.config.admin.key_env),
+                                       self.metrics)
             self._health: tuple[float, int, dict] | None = None
 
-        @app.post("/v1/chat/completions")
+        @app.post("/v1/chat/completions", openapi_extra=_body_schema(ChatRequest))
         async def chat(self, request: Request) -> Response:
             return await self._route(request, "chat", ChatRequest)
 
-        @app.post("/v1/completions")
+        @app.post("/v1/completions", openapi_extra=_body_schema(CompletionRequest))
         async def completions(self, request: Request) -> Response:
             return await self._route(request, "completions", CompletionRequest)
 
@@ -73,8 +90,14 @@ def build_ingress():
                              "capabilities": list(m.capabilities), "engine": m.engine.type})
             return {"object": "list", "data": data}
 
+        @app.get("/health/live")
+        async def live(self) -> dict:
+            """Liveness: this replica answers HTTP. Open, says nothing else."""
+            return {"status": "alive"}
+
         @app.get("/health")
         async def health(self) -> Response:
+            """Readiness detail: classifier and one model per tier up (a tenant or the admin key)."""
             now = time.monotonic()
             if self._health is None or now - self._health[0] > self.config.ingress.health_ttl_s:
                 status, body = await self._check_health()
@@ -83,48 +106,28 @@ def build_ingress():
             return JSONResponse(body, status_code=status)
 
         @app.post("/admin/cache/invalidate")
-        async def cache_invalidate(self, request: Request) -> Response:
+        async def cache_invalidate(self, request: Request) -> dict:
             """Body: {"tenant": ..., "model": ...}; both optional, at least one required."""
-
-            async def invalidate() -> dict:
-                try:
-                    body = json.loads(await request.body() or b"{}")
-                except json.JSONDecodeError:
-                    raise ClientError("body is not valid JSON") from None
-                if not isinstance(body, dict) or not (body.get("tenant") or body.get("model")):
-                    raise ClientError("give tenant and/or model (use /admin/cache/flush to drop everything)",
-                                      param="tenant")
-                return {"deleted": await self.cache.invalidate(body.get("tenant"), body.get("model"))}
-
-            return await self._as_admin(request, invalidate)
+            cache = self._cache()
+            require_json(request.headers)
+            body = parse_json_object(await _read_body(request, self.config.limits.max_body_bytes))
+            if not (body.get("tenant") or body.get("model")):
+                raise ClientError("give tenant and/or model (use /admin/cache/flush to drop everything)",
+                                  param="tenant")
+            return {"deleted": await cache.invalidate(body.get("tenant"), body.get("model"))}
 
         @app.post("/admin/cache/flush")
-        async def cache_flush(self, request: Request) -> Response:
-            async def flush() -> dict:
-                return {"deleted": await self.cache.invalidate(None, None)}
-
-            return await self._as_admin(request, flush)
+        async def cache_flush(self) -> dict:
+            return {"deleted": await self._cache().invalidate(None, None)}
 
         @app.get("/admin/cache/stats")
-        async def cache_stats(self, request: Request) -> Response:
-            # A lambda: self.cache is None when the cache is off, and _as_admin says so first.
-            return await self._as_admin(request, lambda: self.cache.stats())
+        async def cache_stats(self) -> dict:
+            return await self._cache().stats()
 
-        async def _as_admin(self, request: Request, action) -> Response:
-            """Check the admin key, run `action`, map errors like every other route."""
-            try:
-                self._admin(request)
-                return JSONResponse(await action())
-            except TriageError as err:
-                return error_response(err, f"admin-{uuid.uuid4().hex[:12]}")
-
-        def _admin(self, request: Request) -> None:
+        def _cache(self) -> RemoteCache:
             if self.cache is None:
                 raise NotFound("the semantic cache is not enabled in this router's config", code="cache_disabled")
-            token = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
-            if not self.admin_key or not hmac.compare_digest(token, self.admin_key):
-                raise AuthError(f"admin endpoints need the key in ${self.config.admin.key_env}",
-                                param="authorization")
+            return self.cache
 
         async def _check_health(self) -> tuple[int, dict]:
             names = list(self.models)
@@ -134,11 +137,12 @@ def build_ingress():
             return health_report(self.config, results[0], up)
 
         async def _route(self, request: Request, kind: str, wire_type) -> Response:
-            rid = request.headers.get("x-request-id") or f"req-{uuid.uuid4().hex[:16]}"
+            rid = request.state.request_id
+            meta = self._meta(request, rid)
+            require_json(request.headers)
+            raw = await _read_body(request, self.config.limits.max_body_bytes)
+            req = parse_body(raw, wire_type, self.config.limits.max_body_bytes)
             try:
-                meta = self._meta(request, rid)
-                raw = await _read_body(request, self.config.limits.max_body_bytes)
-                req = parse_body(raw, wire_type, self.config.limits.max_body_bytes)
                 routed = await self.service.route(kind, req, meta)
             except TriageError as err:
                 return error_response(err, rid)
@@ -151,7 +155,7 @@ def build_ingress():
             h = request.headers
             return RequestMeta(
                 request_id=rid,
-                tenant=self.tenants.tenant(h.get("authorization")),
+                tenant=request.state.tenant,
                 forced_tier=h.get("x-triage-tier"),
                 latency_class=_choice(h.get("x-triage-latency"), ("interactive", "batch"), "x-triage-latency"),
                 max_cost_per_mtok=_number(h.get("x-triage-budget"), "x-triage-budget"),
@@ -170,11 +174,14 @@ def _replica_name() -> str:
         return ""
 
 
-def error_response(err: TriageError, rid: str) -> JSONResponse:
-    headers = {"x-triage-request-id": rid}
-    if err.status == 503:
-        headers["retry-after"] = "1"
-    return JSONResponse(err.body(), status_code=err.status, headers=headers)
+def parse_json_object(raw: bytes) -> dict:
+    try:
+        body = json.loads(raw or b"{}")
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
+        raise ClientError("body is not valid JSON") from None
+    if not isinstance(body, dict):
+        raise ClientError("body must be a JSON object")
+    return body
 
 
 async def _read_body(request: Request, limit: int) -> bytes:
@@ -195,7 +202,7 @@ def _choice(value: str | None, allowed: tuple[str, ...], header: str) -> str | N
     if value is None:
         return None
     if value not in allowed:
-        raise ClientError(f"{header} must be one of {', '.join(allowed)} (got {value!r})", param=header)
+        raise ClientError(f"{header} must be one of {', '.join(allowed)} (got {value[:64]!r})", param=header)
     return value
 
 
@@ -203,6 +210,9 @@ def _number(value: str | None, header: str) -> float | None:
     if value is None:
         return None
     try:
-        return float(value)
+        number = float(value)
     except ValueError:
-        raise ClientError(f"{header} must be a number (got {value!r})", param=header) from None
+        raise ClientError(f"{header} must be a number (got {value[:64]!r})", param=header) from None
+    if not number >= 0 or number == float("inf"):
+        raise ClientError(f"{header} must be a finite number >= 0 (got {value[:64]!r})", param=header)
+    return number

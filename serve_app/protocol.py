@@ -10,23 +10,49 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from typing import Any, Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from serve_app.errors import ClientError, PayloadTooLarge
 
 Role = Literal["system", "developer", "user", "assistant", "tool", "function"]
+
+# Upper bound for token counts a client may ask for: far above any model's
+# context, low enough that nobody sends 1e20 to an engine.
+MAX_TOKENS_BOUND = 10_000_000
+# JSON nesting a request may have. OpenAI bodies nest a handful of levels
+# (tools' JSON schemas a few more); deeper input is an attack on the parser.
+MAX_JSON_DEPTH = 64
 
 
 class Wire(BaseModel):
     model_config = ConfigDict(extra="allow")
 
 
+class ContentPart(Wire):
+    """One part of a message's content list; unknown part types pass through."""
+
+    type: str = Field(min_length=1, strict=True)
+    text: str | None = Field(None, strict=True)
+
+    @model_validator(mode="after")
+    def _text_part_has_text(self):
+        if self.type == "text" and self.text is None:
+            raise ValueError("a content part of type 'text' needs a 'text' string")
+        return self
+
+
+class ToolSpec(Wire):
+    """A tool the model may call; its schema passes through untouched."""
+
+    type: str = Field(min_length=1, strict=True)
+
+
 class ChatMessage(Wire):
     role: Role
-    content: str | list[dict[str, Any]] | None = None
-    name: str | None = None
+    content: str | list[ContentPart] | None = None
+    name: str | None = Field(None, strict=True)
 
     def text(self) -> str:
         """The message's text; image and audio parts contribute nothing."""
@@ -34,25 +60,33 @@ class ChatMessage(Wire):
             return ""
         if isinstance(self.content, str):
             return self.content
-        return "\n".join(p.get("text", "") for p in self.content if p.get("type") == "text")
+        return "\n".join(p.text or "" for p in self.content if p.type == "text")
 
     def has_image(self) -> bool:
-        return isinstance(self.content, list) and any(
-            p.get("type") in ("image_url", "input_image") for p in self.content
-        )
+        return isinstance(self.content, list) and any(p.type in ("image_url", "input_image") for p in self.content)
+
+
+# The fields Triage reads are typed strictly (no "yes" -> True, no 2.5 -> 2):
+# what the router interprets must mean one thing. The rest passes through.
+StrictInt = Annotated[int, Field(strict=True)]
 
 
 class ChatRequest(Wire):
-    model: str = "auto"
+    model: str = Field("auto", min_length=1, strict=True)
     messages: list[ChatMessage] = Field(min_length=1)
-    stream: bool = False
-    n: int = Field(1, ge=1)
-    max_tokens: int | None = Field(None, ge=1)
-    max_completion_tokens: int | None = Field(None, ge=1)
+    stream: bool = Field(False, strict=True)
+    n: StrictInt = Field(1, ge=1)
+    max_tokens: StrictInt | None = Field(None, ge=1, le=MAX_TOKENS_BOUND)
+    max_completion_tokens: StrictInt | None = Field(None, ge=1, le=MAX_TOKENS_BOUND)
     temperature: float | None = Field(None, ge=0, le=2)
     top_p: float | None = Field(None, ge=0, le=1)
-    seed: int | None = None
-    user: str | None = None
+    seed: StrictInt | None = None
+    user: str | None = Field(None, strict=True)
+    tools: list[ToolSpec] | None = None
+    response_format: dict | None = None
+    stream_options: dict | None = None
+    reasoning_effort: str | None = Field(None, strict=True)
+    chat_template_kwargs: dict | None = None
 
     @field_validator("messages")
     @classmethod
@@ -79,14 +113,15 @@ class ChatRequest(Wire):
 
 
 class CompletionRequest(Wire):
-    model: str = "auto"
+    model: str = Field("auto", min_length=1, strict=True)
     prompt: str | list[str]
-    stream: bool = False
-    n: int = Field(1, ge=1)
-    max_tokens: int | None = Field(None, ge=1)
+    stream: bool = Field(False, strict=True)
+    n: StrictInt = Field(1, ge=1)
+    max_tokens: StrictInt | None = Field(None, ge=1, le=MAX_TOKENS_BOUND)
     temperature: float | None = Field(None, ge=0, le=2)
     top_p: float | None = Field(None, ge=0, le=1)
-    seed: int | None = None
+    seed: StrictInt | None = None
+    stream_options: dict | None = None
 
     @field_validator("prompt")
     @classmethod
@@ -111,21 +146,48 @@ class CompletionRequest(Wire):
         return body
 
 
+def _depth_ok(raw: bytes, limit: int) -> bool:
+    """Bracket depth outside strings, counted before json.loads (which would
+    recurse into any depth and raise RecursionError)."""
+    if raw.count(b"[") + raw.count(b"{") <= limit:
+        return True  # the common case, at C speed: too few brackets to be too deep
+    depth, in_str, escaped = 0, False, False
+    for b in raw:
+        if in_str:
+            if escaped:
+                escaped = False
+            elif b == 0x5C:  # backslash
+                escaped = True
+            elif b == 0x22:  # quote
+                in_str = False
+        elif b == 0x22:
+            in_str = True
+        elif b in (0x5B, 0x7B):  # [ {
+            depth += 1
+            if depth > limit:
+                return False
+        elif b in (0x5D, 0x7D):
+            depth -= 1
+    return True
+
+
 def parse_body(raw: bytes, kind: type[Wire], max_bytes: int) -> Wire:
     """Bytes from the client -> a validated request, or a ClientError naming the field."""
     if len(raw) > max_bytes:
         raise PayloadTooLarge(f"request body is {len(raw)} bytes; the limit is {max_bytes}")
+    if not _depth_ok(raw, MAX_JSON_DEPTH):
+        raise ClientError(f"request body nests deeper than {MAX_JSON_DEPTH} levels", code="too_deep")
     try:
         data = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
         raise ClientError(f"request body is not valid JSON: {exc}") from None
     if not isinstance(data, dict):
         raise ClientError("request body must be a JSON object")
     try:
         return kind.model_validate(data)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = ".".join(str(p) for p in err["loc"])
+        err, path = _most_specific(exc.errors())
+        loc = ".".join(str(p) for p in path)
         msg = err["msg"].removeprefix("Value error, ")
         if err["type"] == "missing":
             msg = f"'{loc}' is required"
@@ -136,6 +198,21 @@ def parse_body(raw: bytes, kind: type[Wire], max_bytes: int) -> Wire:
         # A field validator on `messages` already names the element it refers to.
         param = msg.split(" ", 1)[0] if msg.startswith("messages.") else loc
         raise ClientError(msg, param=param) from None
+
+
+def _most_specific(errors: list[dict]) -> tuple[dict, list]:
+    """The error to report, with union branch tags ('str', 'list[ContentPart]')
+    dropped from its path: of a union's failed branches, the one that got
+    furthest into the value says what is wrong with it."""
+    def path(err: dict) -> list:
+        return [p for p in err["loc"] if isinstance(p, int) or not _is_type_tag(p)]
+
+    best = max(errors, key=lambda e: len(path(e)))
+    return best, path(best)
+
+
+def _is_type_tag(part: str) -> bool:
+    return "[" in part or part in ("str", "int", "float", "bool", "dict", "list", "none") or part[:1].isupper()
 
 
 # ----------------------------------------------------------------- responses

@@ -126,7 +126,8 @@ class RouterService:
     def _facts(self, kind: Kind, req, meta: RequestMeta) -> RequestFacts:
         return RequestFacts(model=req.model, forced_tier=meta.forced_tier, needs_vision=req.has_image(),
                             latency_class=meta.latency_class, max_cost_per_mtok=meta.max_cost_per_mtok,
-                            reasoning=meta.reasoning, client_reasoning=client_switch(req.model_extra or {}, self.config),
+                            reasoning=meta.reasoning,
+                            client_reasoning=client_switch(req.model_dump(exclude_none=True), self.config),
                             chat=kind == "chat")
 
     def _plan(self, kind: Kind, req, meta: RequestMeta, decision: Decision, signals: Signals) -> CachePlan:

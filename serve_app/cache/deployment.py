@@ -16,14 +16,14 @@ from serve_app.cache.types import CacheFilter
 from serve_app.config.schema import CacheConfig
 from serve_app.metrics import RayMetrics
 
-EMBEDDING_DIM = 384  # all-MiniLM-L6-v2
-
 
 @serve.deployment
 class SemanticCache:
-    async def __init__(self, config: dict, dim: int = EMBEDDING_DIM):
+    async def __init__(self, config: dict, dim: int, space: str):
+        """dim, space: the classifier's embeddings (classifier/encoder.py:
+        embedding_space), whose vectors are the cache's keys."""
         self.config = CacheConfig.model_validate(config)
-        self.store = make_store(self.config, dim)
+        self.store = make_store(self.config, dim, space)
         await self.store.start()
         self.core = SemanticCacheCore(self.store, self.config)
         self.metrics = RayMetrics()

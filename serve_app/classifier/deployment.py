@@ -16,6 +16,7 @@ from ray import serve
 
 from serve_app.classifier.pipeline import classify_texts, make_scorer
 from serve_app.config.schema import ClassifierConfig
+from serve_app.errors import ConfigError, ConfigProblem
 from serve_app.metrics import RayMetrics
 from serve_app.policy.signals import Signals
 
@@ -26,13 +27,19 @@ __all__ = ["Classifier"]
 
 @serve.deployment
 class Classifier:
-    def __init__(self, config: dict):
+    def __init__(self, config: dict, expected_dim: int | None = None):
         from serve_app.classifier.encoder import make_encoder
 
         self._cfg = ClassifierConfig.model_validate(config)
         started = time.perf_counter()
         self._encoder = make_encoder(self._cfg.backend, self._cfg.encoder, self._cfg.max_tokens,
                                      self._cfg.torch_threads)
+        if expected_dim is not None and self._encoder.dim != expected_dim:
+            # build_app read the size from the encoder's config; a model that
+            # disagrees would feed the cache vectors of the wrong size.
+            raise ConfigError("classifier", [ConfigProblem(
+                "classifier.encoder", f"the encoder gives {self._encoder.dim}-dim embeddings, its config says "
+                f"{expected_dim}")])
         # Exemplars are embedded once per replica, at start, in one batch.
         embed = lambda texts: self._encoder.encode(texts).embeddings  # noqa: E731
         self._scorer = make_scorer(self._cfg, embed)

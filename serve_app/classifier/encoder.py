@@ -3,6 +3,13 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from serve_app.classifier.tokens import default_model_path
+
 BACKENDS = ("torch", "onnx-int8")
 
 
@@ -20,3 +27,33 @@ def make_encoder(backend: str, path: str | None = None, max_tokens: int = 256, t
 
         return OnnxEncoder(path, max_tokens, torch_threads)
     raise ValueError(f"unknown encoder backend {backend!r}; expected one of {BACKENDS}")
+
+
+@dataclass(frozen=True)
+class EmbeddingSpace:
+    """The embeddings a classifier serves: their size, and an id that changes
+    whenever the vectors would (another encoder, backend or token budget).
+    The cache keeps each space's entries apart, so a new encoder never
+    compares against vectors of an old one."""
+
+    id: str
+    dim: int
+
+
+def embedding_space(encoder: str | None, backend: str, max_tokens: int) -> EmbeddingSpace:
+    """Read from the encoder's own files (no model load): the same id on every
+    machine for the same model, wherever it is installed."""
+    path = Path(encoder or default_model_path())
+    if (path / "config.json").is_file():
+        config_bytes = (path / "config.json").read_bytes()
+        weights = sorted(f"{p.name}:{p.stat().st_size}" for p in path.iterdir()
+                         if p.suffix in (".safetensors", ".bin", ".onnx"))
+    else:  # a hub id: its config comes through transformers' own cache
+        from transformers import AutoConfig
+
+        config_bytes = AutoConfig.from_pretrained(str(path)).to_json_string().encode()
+        weights = [str(path)]
+    dim = int(json.loads(config_bytes)["hidden_size"])
+    digest = hashlib.sha256(b"|".join([config_bytes, *(w.encode() for w in weights),
+                                       backend.encode(), str(max_tokens).encode()])).hexdigest()
+    return EmbeddingSpace(id=f"d{dim}-{digest[:10]}", dim=dim)

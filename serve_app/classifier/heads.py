@@ -3,7 +3,7 @@
 An artifact directory (models/<name>/) holds `model.json` (labels, encoder
 settings, temperatures, thresholds) and `heads.npz` (weights). Inference is
 a few small matrix products, so it runs inside the Classifier's batch with no
-torch at serve time. Training lives in serve_app/training/train.py.
+torch at serve time. Training lives in serve_app/lab/training/train.py.
 """
 
 from __future__ import annotations

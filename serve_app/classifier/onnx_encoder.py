@@ -3,7 +3,7 @@
 Why: fp32 PyTorch MiniLM takes 42 ms for a 186-token prompt on one thread
 (26 ms on two), over the classifier's latency budget; dynamically quantised
 int8 on ONNX Runtime takes 17 ms (2.3 ms for 20 tokens vs 12.5) at an embedding
-cosine of ~0.99 to fp32; see serve_app/bench/encoder_speed.py for the numbers
+cosine of ~0.99 to fp32; see serve_app/lab/bench/encoder_speed.py for the numbers
 and the routing-accuracy cost.
 
 The model is converted once per machine into

@@ -1,32 +1,39 @@
-"""Calling the Classifier deployment through its handle, with a safe fallback.
+"""Calling the Classifier deployment through its handle, with a fail-closed fallback.
 
-If the classifier cannot answer, routing degrades instead of failing: the
-request goes to the configured default tier and is treated as sensitive
-(local models only), because nothing showed that it is not.
+If the classifier cannot answer (an error, or no verdict within
+classifier.timeout_s), routing degrades instead of failing: the request goes
+to the configured default tier, is treated as sensitive (local models only)
+because nothing showed that it is not, and, unless
+policy.unclassified_jailbreak says assume_clean, as a jailbreak attempt.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
+from serve_app.config.schema import PolicyConfig
 from serve_app.policy.signals import Signals
 
-log = logging.getLogger("triage.classifier")
+log = logging.getLogger("ray.serve.triage.classifier")
 
 UNAVAILABLE_KIND = "classifier_unavailable"
 
 
 class RemoteClassifier:
-    def __init__(self, handle, default_tier: str = "llm"):
+    def __init__(self, handle, policy: PolicyConfig, timeout_s: float):
         self.handle = handle
-        self.default_tier = default_tier
+        self.policy = policy
+        self.timeout_s = timeout_s
 
     async def classify(self, text: str) -> Signals:
         try:
-            return await self.handle.classify.remote(text)
+            return await asyncio.wait_for(self.handle.classify.remote(text), self.timeout_s)
+        except asyncio.TimeoutError:
+            log.warning("classifier gave no verdict within %.2fs; routing degraded", self.timeout_s)
         except Exception as exc:  # noqa: BLE001 - any failure degrades the same way
             log.warning("classifier failed (%s: %s); routing degraded", type(exc).__name__, exc)
-            return degraded_signals(self.default_tier)
+        return degraded_signals(self.policy)
 
     async def ready(self) -> bool:
         try:
@@ -35,6 +42,7 @@ class RemoteClassifier:
             return False
 
 
-def degraded_signals(default_tier: str) -> Signals:
-    return Signals(tier_probs={default_tier: 1.0}, domain_probs={"general": 1.0},
-                   sensitive=True, sensitive_kinds=(UNAVAILABLE_KIND,))
+def degraded_signals(policy: PolicyConfig) -> Signals:
+    jailbreak = 1.0 if policy.unclassified_jailbreak == "assume_jailbreak" else 0.0
+    return Signals(tier_probs={policy.default_tier: 1.0}, domain_probs={"general": 1.0},
+                   sensitive=True, sensitive_kinds=(UNAVAILABLE_KIND,), jailbreak_prob=jailbreak, degraded=True)

@@ -4,15 +4,33 @@ Serve config (`applications: [...]`) whose `args.config` names one."""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 import yaml
 
 from serve_app.config.loader import load_config, load_config_text, resolve_path
+from serve_app.config.schema import AuthConfig
 from serve_app.errors import ConfigError, ConfigProblem
 
 IMPORT_PATH = "serve_app.app:build_app"
+
+
+def duplicate_keys(auth: AuthConfig, environ: Mapping[str, str] = os.environ) -> list[ConfigProblem]:
+    """Tenants whose key variables hold the same key: the key could not say
+    whose request it is. Checked by `triage validate` and at start."""
+    seen: dict[str, str] = {}
+    problems = []
+    for tenant, var in auth.tenants.items():
+        key = environ.get(var)
+        if key and key in seen:
+            problems.append(ConfigProblem(f"auth.tenants.{tenant}",
+                                          f"${var} holds the same key as tenant {seen[key]!r}'s"))
+        elif key:
+            seen[key] = tenant
+    return problems
 
 
 def validate_file(path: str) -> str:
@@ -24,7 +42,14 @@ def validate_file(path: str) -> str:
     if isinstance(data, dict) and "applications" in data:
         return _validate_serve_config(path, data)
     cfg = load_config(path)
+    _check_environment(path, cfg)
     return f"{len(cfg.models)} models"
+
+
+def _check_environment(source: str, cfg) -> None:
+    problems = duplicate_keys(cfg.auth)
+    if problems:
+        raise ConfigError(source, problems)
 
 
 def _validate_serve_config(path: str, data: dict) -> str:
@@ -43,9 +68,9 @@ def _validate_serve_config(path: str, data: dict) -> str:
         try:
             if inline is not None:
                 ref = "args.config_inline"
-                load_config_text(inline, ref)
+                _check_environment(ref, load_config_text(inline, ref))
             else:
-                load_config(resolve_path(ref))
+                _check_environment(ref, load_config(resolve_path(ref)))
         except ConfigError as err:
             problems += [ConfigProblem(f"{where}.args.config -> {ref}: {p.path}", p.message)
                          for p in err.problems]

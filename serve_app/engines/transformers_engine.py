@@ -27,7 +27,12 @@ from serve_app.config.schema import TransformersEngine as TransformersSettings
 from serve_app.engines.base import CallContext
 from serve_app.errors import ModelUnavailable, UpstreamError
 from serve_app.protocol import (
-    chat_chunk, chat_response, completion_chunk, completion_response, new_id, usage,
+    chat_chunk,
+    chat_response,
+    completion_chunk,
+    completion_response,
+    new_id,
+    usage,
 )
 
 log = logging.getLogger(__name__)

@@ -22,7 +22,12 @@ from ray.serve.llm.openai_api_models import ChatCompletionRequest, CompletionReq
 from serve_app.config.schema import ModelConfig
 from serve_app.engines.base import CallContext, Kind
 from serve_app.engines.vllm_engine import (
-    answer_body, deployment_name, error_from_exception, llm_config_kwargs, request_body, stream_events,
+    answer_body,
+    deployment_name,
+    error_from_exception,
+    llm_config_kwargs,
+    request_body,
+    stream_events,
 )
 from serve_app.errors import UpstreamError
 

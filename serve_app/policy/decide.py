@@ -19,7 +19,7 @@ import math
 from typing import Mapping
 
 from serve_app.config.schema import TIERS, ModelConfig, RouterConfig
-from serve_app.errors import ClientError, NotFound, PolicyRefusal
+from serve_app.errors import ClassifierUnavailable, ClientError, NotFound, PolicyRefusal
 from serve_app.policy.load import ModelLoad, prefer_free
 from serve_app.policy.reasoning import choose_reasoning
 from serve_app.policy.signals import Decision, RequestFacts, Signals
@@ -33,6 +33,10 @@ def decide(signals: Signals, facts: RequestFacts, cfg: RouterConfig,
 
     jailbreak = signals.jailbreak_prob >= pol.jailbreak_threshold
     if jailbreak and pol.jailbreak_action == "block":
+        if signals.degraded:
+            raise ClassifierUnavailable(
+                "the classifier is unavailable and this router blocks requests it cannot check for "
+                "jailbreaks (policy.unclassified_jailbreak); retry shortly")
         raise PolicyRefusal(
             "the request was classified as a jailbreak attempt and this router blocks those",
             code="jailbreak_detected",

@@ -54,7 +54,7 @@ def _against(value: float, threshold: float, what: str) -> tuple[str, str]:
 def client_switch(extra: dict, cfg: RouterConfig) -> str | None:
     """The reasoning field the client set itself in the request body, if any.
 
-    `extra`: the body's fields Triage does not model (protocol's extra="allow")."""
+    `extra`: the request body (fields set by the client)."""
     if "reasoning_effort" in extra:
         return "reasoning_effort"
     kwargs = extra.get("chat_template_kwargs")

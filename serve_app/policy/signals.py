@@ -24,6 +24,9 @@ class Signals:
     tokens: int = 0
     truncated: bool = False
     embedding: tuple[float, ...] | None = field(default=None, repr=False)
+    # The classifier did not answer (down or over classifier.timeout_s): the
+    # other fields are the fail-closed stand-ins of classifier/remote.py.
+    degraded: bool = False
 
     def top_domain(self) -> tuple[str, float]:
         return max(self.domain_probs.items(), key=lambda kv: kv[1], default=("general", 0.0))

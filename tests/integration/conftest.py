@@ -76,6 +76,17 @@ def cache_url(base_url) -> str:
     return f"{base_url}/c"
 
 
+@pytest.fixture(scope="session")
+def fuzz_url(base_url) -> str:
+    """A third app of dry_run models only (route prefix /f): the fuzzing target."""
+    from ray import serve
+
+    from serve_app.app import build_app
+
+    serve.run(build_app({"config": str(HERE / "fuzz_router.yaml")}), name="triage-fuzz", route_prefix="/f")
+    return f"{base_url}/f"
+
+
 @pytest.fixture
 def http(base_url):
     import httpx

@@ -2,9 +2,9 @@
 never stored, per-request controls, TTL, persistence, admin endpoints."""
 
 import json
-import time
 import random
 import string
+import time
 
 import httpx
 import pytest

@@ -25,7 +25,9 @@ import re
 import time
 
 from ray.llm._internal.serve.core.configs.openai_api_models import (
-    ChatCompletionResponse, CompletionResponse, ErrorResponse,
+    ChatCompletionResponse,
+    CompletionResponse,
+    ErrorResponse,
 )
 from ray.llm._internal.serve.core.engine.protocol import LLMEngine
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 import ast
 import shutil
 import subprocess
-import tomllib
 
 import pytest
+import tomllib
 
 from tests.unit.factories import REPO_ROOT
 
@@ -77,3 +77,11 @@ def test_handle_adapter_calls_only_protocol_methods():
               if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "remote"
               and isinstance(n.func.value, ast.Attribute)}
     assert called == set(PROTOCOL)
+
+
+def test_ruff_is_clean():
+    ruff = shutil.which("ruff")
+    assert ruff, "ruff not found: pip install -e '.[test]'"
+    out = subprocess.run([ruff, "check", "serve_app", "tests", "loadtest", "models"], cwd=REPO_ROOT,
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stdout[-4000:]

@@ -24,16 +24,19 @@ KEYWORD_FIELDS = ("tenant", "fingerprint", "model")
 FLOAT_FIELDS = ("expires_at", "created_at")
 
 
-def make_store(cfg: CacheConfig, dim: int = 384) -> Store:
-    """The store `cfg.backend` names; call `await store.start()` before use."""
+def make_store(cfg: CacheConfig, dim: int, space: str) -> Store:
+    """The store `cfg.backend` names, for vectors of `dim` from embedding space
+    `space` (classifier/encoder.py: EmbeddingSpace), each space in a place of
+    its own: `<path>/<space>/` or collection `<collection>_<space>`. Call
+    `await store.start()` before use."""
     if cfg.backend == "embedded":
         from serve_app.cache.stores.embedded import EmbeddedStore
 
-        return EmbeddedStore.from_config(cfg, dim)
+        return EmbeddedStore.from_config(cfg, dim, space)
     if cfg.backend == "server":
         from serve_app.cache.stores.server import ServerStore
 
-        return ServerStore.from_config(cfg, dim)
+        return ServerStore.from_config(cfg, dim, space)
     raise ValueError(f"unknown cache backend {cfg.backend!r}")
 
 

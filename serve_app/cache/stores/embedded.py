@@ -46,7 +46,13 @@ import time
 from typing import Callable
 
 from serve_app.cache.stores import (
-    FLOAT_FIELDS, KEYWORD_FIELDS, entry_of, evict_batch, live_entry, point_id, stop_task,
+    FLOAT_FIELDS,
+    KEYWORD_FIELDS,
+    entry_of,
+    evict_batch,
+    live_entry,
+    point_id,
+    stop_task,
     to_payload,
 )
 from serve_app.cache.types import CacheEntry, CacheFilter, StoreHit, StoreStats
@@ -90,11 +96,11 @@ class EmbeddedStore:
         self.last_optimize_s: float | None = None
 
     @classmethod
-    def from_config(cls, cfg, dim: int = 384) -> EmbeddedStore:
+    def from_config(cls, cfg, dim: int, space: str) -> EmbeddedStore:
         from serve_app.convert_cache import default_cache_dir
 
         path = cfg.path or os.path.join(default_cache_dir(), "semantic-cache")
-        return cls(path, dim=dim, max_entries=cfg.max_entries)
+        return cls(os.path.join(path, space), dim=dim, max_entries=cfg.max_entries)
 
     # ------------------------------------------------------------- lifecycle
 

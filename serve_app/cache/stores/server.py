@@ -33,7 +33,13 @@ import time
 from typing import Callable
 
 from serve_app.cache.stores import (
-    FLOAT_FIELDS, KEYWORD_FIELDS, entry_of, evict_batch, live_entry, point_id, stop_task,
+    FLOAT_FIELDS,
+    KEYWORD_FIELDS,
+    entry_of,
+    evict_batch,
+    live_entry,
+    point_id,
+    stop_task,
     to_payload,
 )
 from serve_app.cache.types import CacheEntry, CacheFilter, StoreHit, StoreStats
@@ -69,8 +75,8 @@ class ServerStore:
         self.purged = 0
 
     @classmethod
-    def from_config(cls, cfg, dim: int = 384) -> ServerStore:
-        return cls(cfg.url, collection=cfg.collection, dim=dim, max_entries=cfg.max_entries,
+    def from_config(cls, cfg, dim: int, space: str) -> ServerStore:
+        return cls(cfg.url, collection=f"{cfg.collection}_{space}", dim=dim, max_entries=cfg.max_entries,
                    api_key_env=cfg.api_key_env)
 
     # ------------------------------------------------------------- lifecycle

@@ -18,7 +18,7 @@ Reported, from one pair file:
   best threshold meeting the target (wrong hits <= 1% of hits, hit rate >= 60%).
 
 Without --pairs the file is built from the shared QQP paraphrases: the
-"eval" half of the group split in serve_app/cache/pairs.py (the guards and
+"eval" half of the group split in serve_app/lab/bench/cache_pairs.py (the guards and
 their constants were tuned on the "tune" half only; --split tune reproduces
 that), plus as many generated "different" pairs, written next to --out.
 """

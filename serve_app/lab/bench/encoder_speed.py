@@ -211,8 +211,8 @@ def _run(out: str, reps: int, batch_reps: int, per_source: int, seed: int, max_t
          skip_accuracy: bool, datasets: str | None) -> int:
     import torch
 
-    from serve_app.classifier.torch_encoder import TorchEncoder as Encoder
     from serve_app.classifier.onnx_encoder import OnnxEncoder, ensure_int8_model
+    from serve_app.classifier.torch_encoder import TorchEncoder as Encoder
 
     progress(f"converting to int8 in {cache} (reused if already there)")
     t0 = time.perf_counter()

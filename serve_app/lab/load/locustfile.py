@@ -18,7 +18,7 @@ its read size fills, which hides the first token.
 The x-triage-* headers (tier, model, domain, cache, fallbacks, overhead) are
 tallied per logical request; when the test stops, the tallies and latency
 percentiles merged across entries are written as JSON to --triage-out (default:
-<csv prefix>_triage.json), which loadtest/run.py turns into summary.json.
+<csv prefix>_triage.json), which serve_app/lab/load/run.py turns into summary.json.
 Tallies are per process: run it with the local runner, not master/workers.
 """
 

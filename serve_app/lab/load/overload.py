@@ -3,11 +3,11 @@
     triage bench overload [--users 32] [--duration 40s] [--out bench/overload.json]
     triage bench overload ...                      (the same, from a checkout)
 
-One local Ray instance serves Triage on loadtest/overload_router.yaml: every
+One local Ray instance serves Triage on serve_app/lab/load/overload_router.yaml: every
 request is forced to tier slm (x-triage-tier), whose only model (ol-slow,
 200 ms, 2 in flight, 4 queued) falls back to ol-backup in tier srm (100 ms,
 2 in flight, 4 queued); beyond that Serve rejects and the router must answer
-503 with Retry-After. A bounded headless Locust run (loadtest/run.py, closed
+503 with Retry-After. A bounded headless Locust run (serve_app/lab/load/run.py, closed
 loop, no think time, chat and completions, some streamed) then checks what
 a client saw:
 
@@ -57,7 +57,7 @@ def parse_args(argv: list[str] | None = None, prog: str | None = None) -> argpar
     p.add_argument("--users", type=int, default=32)
     p.add_argument("--duration", type=loadrun.parse_duration, default=40, help="e.g. 40s")
     p.add_argument("--tier", default="slm", help="x-triage-tier sent with every request")
-    p.add_argument("--config", default=str(CONFIG), help="router config (default: loadtest/overload_router.yaml)")
+    p.add_argument("--config", default=str(CONFIG), help="router config (default: serve_app/lab/load/overload_router.yaml)")
     p.add_argument("--mix", choices=MIXES, default="simple")
     p.add_argument("--datasets", default="")
     p.add_argument("--stream-share", type=float, default=0.25)

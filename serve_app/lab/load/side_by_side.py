@@ -5,7 +5,7 @@
 
 One local Ray instance, one HTTP proxy, two Serve apps (the same pair as
 `triage bench overhead`, built with its helpers):
-- "/"       the router: build_app on serve_app/bench/overhead_router.yaml
+- "/"       the router: build_app on serve_app/lab/bench/overhead_router.yaml
             (dry_run models of fixed latency, one per tier, the shipped classifier);
 - "/direct" the baseline: DirectIngress -> its own dry_run ModelServer (bench-slm),
             HTTP straight to a model with no classifier, policy or headers.

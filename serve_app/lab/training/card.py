@@ -33,7 +33,7 @@ LICENCES = {
     "qwen_math": "MIT harness; svamp MIT, aqua Apache-2.0, college_math CC BY 3.0 (asdiv/mawps/olympiadbench excluded: NC or unverified)",
     "nq_open": "CC BY-SA 3.0", "bbh": "MIT", "arena_hard": "Apache-2.0", "legalbench": "per task, CC BY / MIT kept (NC tasks excluded)",
     "promptshield": "MIT", "sensitive_synth": "MIT (Presidio templates + fake identities) and our own templates",
-    "code_synth": "ours (generated, serve_app/training/synth.py)", "math_synth": "ours (generated, serve_app/training/synth.py)",
+    "code_synth": "ours (generated, serve_app/lab/training/synth.py)", "math_synth": "ours (generated, serve_app/lab/training/synth.py)",
     "exemplars": "ours (serve_app/defaults/exemplars.yaml)", "verazuo_jailbreak": "MIT", "pubmedqa": "MIT", "strategyqa": "MIT",
     "mbpp": "CC BY-NC 4.0 (evaluation only, never trained on)", "jailbreakbench": "MIT",
 }
@@ -136,8 +136,8 @@ def render(d: Path) -> str:
              "`serve_app/classifier/sensitive.py`) OR the learned head. Presidio was not used: its recognisers need a spaCy "
              "model from the hub, which these machines cannot reach.", ""]
     if data:
-        lines += ["## Data", "", "Built by `serve_app/training/build.py` from `../shared/datasets` (every row keeps its `label_rule`; "
-                  "rules in `serve_app/training/rules.py`, `sources.py`, `synth.py`). Split: grouped by source group "
+        lines += ["## Data", "", "Built by `serve_app/lab/training/build.py` from `../shared/datasets` (every row keeps its `label_rule`; "
+                  "rules in `serve_app/lab/training/rules.py`, `sources.py`, `synth.py`). Split: grouped by source group "
                   "(question, task, template, phrasing), 10% to val; held-out sources never enter train or val.", "",
                   f"Split sizes: {data.get('split_sizes')}.", "",
                   "| source | train | val | held-out | licence |", "|---|---|---|---|---|"]

@@ -6,10 +6,10 @@ import random
 
 import pytest
 
-from serve_app.lab.bench import cache_pairs as pairfiles
 from serve_app.cache.guards import GUARD_ORDER, analyse, check, rejections, stem
 from serve_app.cache.keys import normalise_conversation
 from serve_app.config.schema import CacheGuards
+from serve_app.lab.bench import cache_pairs as pairfiles
 
 ALL = CacheGuards()
 

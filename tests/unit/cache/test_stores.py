@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import math
-import zlib
 import time
+import zlib
 
 import numpy as np
 import pytest
@@ -283,10 +283,22 @@ def test_make_store_picks_the_backend(tmp_path):
     from serve_app.cache.stores.server import ServerStore
     from serve_app.config.schema import CacheConfig
 
-    emb = make_store(CacheConfig(path=str(tmp_path / "c"), max_entries=7), dim=8)
+    emb = make_store(CacheConfig(path=str(tmp_path / "c"), max_entries=7), dim=8, space="d8-abc")
     assert isinstance(emb, EmbeddedStore) and (emb.dim, emb.max_entries) == (8, 7)
-    srv = make_store(CacheConfig(backend="server", url="http://qdrant:6333", collection="x"))
-    assert isinstance(srv, ServerStore) and (srv.url, srv.collection, srv.dim) == ("http://qdrant:6333", "x", 384)
+    srv = make_store(CacheConfig(backend="server", url="http://qdrant:6333", collection="x"), dim=384, space="s1")
+    assert isinstance(srv, ServerStore) and (srv.url, srv.dim) == ("http://qdrant:6333", 384)
+
+
+def test_each_embedding_space_has_its_own_store_location(tmp_path):
+    """Vectors of another encoder are never compared with the stored ones:
+    each embedding space gets its own shard directory or collection."""
+    from serve_app.config.schema import CacheConfig
+
+    a = make_store(CacheConfig(path=str(tmp_path / "c")), dim=384, space="d384-aaa")
+    b = make_store(CacheConfig(path=str(tmp_path / "c")), dim=384, space="d384-bbb")
+    assert a.path == str(tmp_path / "c" / "d384-aaa") != b.path
+    srv = make_store(CacheConfig(backend="server", url="http://q:6333", collection="x"), dim=384, space="d384-aaa")
+    assert srv.collection == "x_d384-aaa"
 
 
 def test_point_ids_are_stable_uuids_and_eviction_batches_are_one_percent():
@@ -302,5 +314,5 @@ def test_embedded_default_path_follows_the_cache_dir(tmp_path, monkeypatch):
     from serve_app.config.schema import CacheConfig
 
     monkeypatch.setenv("TRIAGE_CACHE_DIR", str(tmp_path))
-    store = EmbeddedStore.from_config(CacheConfig(enabled=True))
-    assert store.path == str(tmp_path / "semantic-cache")
+    store = EmbeddedStore.from_config(CacheConfig(enabled=True), 384, "d384-x")
+    assert store.path == str(tmp_path / "semantic-cache" / "d384-x")

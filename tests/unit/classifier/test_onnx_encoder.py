@@ -14,8 +14,8 @@ import time
 import numpy as np
 import pytest
 
-from serve_app.lab.bench.prompts import _DOCUMENT
 from serve_app.convert_cache import MARKER, ensure_converted, read_marker
+from serve_app.lab.bench.prompts import _DOCUMENT
 
 # Varied on purpose: lookups, code, maths, other languages, symbols, and long
 # texts that are cut head+tail (two beyond the character pre-clip).
@@ -151,8 +151,8 @@ def cache_dir(tmp_path_factory):
 @pytest.fixture(scope="module")
 def encoders(cache_dir):
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    from serve_app.classifier.torch_encoder import TorchEncoder as Encoder
     from serve_app.classifier.onnx_encoder import OnnxEncoder
+    from serve_app.classifier.torch_encoder import TorchEncoder as Encoder
 
     return Encoder(max_tokens=256), OnnxEncoder(max_tokens=256, cache_dir=cache_dir)
 
@@ -195,3 +195,24 @@ def test_conversion_reuses_cache(encoders, cache_dir, monkeypatch):
     assert isinstance(second, onnx_encoder.OnnxEncoder)
     assert second.model_dir == first.model_dir and second.conversion == first.conversion
     assert second.max_tokens == 64 and second.threads == 1
+
+
+def test_embedding_space_reads_the_encoders_config_and_tracks_what_changes_vectors(tmp_path):
+    """The cache's vector size and separation come from the encoder's own files."""
+    import json
+    import shutil
+
+    from serve_app.classifier.encoder import embedding_space
+    from serve_app.classifier.tokens import default_model_path
+
+    base = embedding_space(None, "onnx-int8", 128)
+    assert base.dim == 384 and base == embedding_space(None, "onnx-int8", 128)
+    assert embedding_space(None, "onnx-int8", 256).id != base.id
+    assert embedding_space(None, "torch", 128).id != base.id
+    other = tmp_path / "enc"
+    shutil.copytree(default_model_path(), other)
+    cfg = json.loads((other / "config.json").read_text())
+    cfg["hidden_size"] = 768
+    (other / "config.json").write_text(json.dumps(cfg))
+    wide = embedding_space(str(other), "onnx-int8", 128)
+    assert wide.dim == 768 and wide.id != base.id

@@ -10,8 +10,14 @@ import pytest
 
 from serve_app.config.schema import ModelConfig
 from serve_app.engines.vllm_engine import (
-    answer_body, deployment_name, error_from_body, error_from_exception, llm_config_kwargs, request_body,
-    status_error, stream_events,
+    answer_body,
+    deployment_name,
+    error_from_body,
+    error_from_exception,
+    llm_config_kwargs,
+    request_body,
+    status_error,
+    stream_events,
 )
 from serve_app.errors import ModelOverloaded, ModelTimeout, ModelUnavailable, UpstreamError
 

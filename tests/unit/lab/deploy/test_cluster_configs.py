@@ -21,14 +21,13 @@ import jsonschema
 import pytest
 import yaml
 
-from tests.unit.factories import REPO_ROOT
-
 from serve_app.config import load_config, parse_config
 from serve_app.config.files import validate_file
 from serve_app.config.schema import RouterConfig
+from serve_app.errors import ConfigError
 from serve_app.lab.deploy import kuberay
 from serve_app.lab.deploy.kuberay import cpu_replicas, gpu_replicas, nodes_needed, replica_gpus
-from serve_app.errors import ConfigError
+from tests.unit.factories import REPO_ROOT
 
 ROOT = REPO_ROOT
 SERVE = "deployments/gpu-cluster.yaml"
@@ -329,3 +328,19 @@ def test_one_ray_version_everywhere():
     assert kuberay.RAY_VERSION == ray_pin()
     dockerfile = (ROOT / "cluster/kuberay/Dockerfile").read_text()
     assert f"rayproject/ray:{ray_pin()}-" in dockerfile and f"ray[serve,llm]=={ray_pin()}" in dockerfile
+
+
+def _min_ingress_replicas(cfg) -> int:
+    d = cfg.ingress.deployment
+    return d.autoscaling.min_replicas if d.autoscaling else d.num_replicas
+
+
+def test_cluster_profiles_run_at_least_two_ingress_replicas():
+    """One Ingress replica is a single point of failure: when it dies, every
+    request until Serve replaces it fails (README, 'When an Ingress replica dies')."""
+    from serve_app.app import load_router_config
+
+    assert _min_ingress_replicas(router()) >= 2
+    serve_v2 = yaml.safe_load(yaml.safe_load((ROOT / RAYSERVICE).read_text())["spec"]["serveConfigV2"])
+    for app in serve_v2["applications"]:
+        assert _min_ingress_replicas(load_router_config(app["args"])) >= 2
