@@ -1,0 +1,1 @@
+"""Tooling: training, evaluation, benchmarks; imports the runtime, never the reverse."""
