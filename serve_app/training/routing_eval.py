@@ -59,11 +59,17 @@ def share_to_reach(shares: np.ndarray, values: np.ndarray, target: float) -> flo
 
 
 def summarize(scores, weak, strong) -> dict:
-    scores, weak, strong = (np.asarray(a, dtype=np.float64) for a in (scores, weak, strong))
+    return summarize_many({"difficulty": scores}, weak, strong)
+
+
+def summarize_many(routers: dict, weak, strong) -> dict:
+    """`summarize` for several routers on one outcome file (each: a difficulty
+    score per row, highest goes strong first), plus random and oracle."""
+    weak, strong = (np.asarray(a, dtype=np.float64) for a in (weak, strong))
     weak_acc, strong_acc = float(weak.mean()), float(strong.mean())
-    out = {"n": int(len(scores)), "weak_accuracy": weak_acc, "strong_accuracy": strong_acc, "routers": {}}
+    out = {"n": int(len(weak)), "weak_accuracy": weak_acc, "strong_accuracy": strong_acc, "routers": {}}
     routers = {
-        "difficulty": curve(scores, weak, strong),
+        **{name: curve(np.asarray(s, dtype=np.float64), weak, strong) for name, s in routers.items()},
         # A fine grid, so share_to_reach finds the random router's share to 0.1%.
         "random": (np.linspace(0, 1, 1001), weak_acc + np.linspace(0, 1, 1001) * (strong_acc - weak_acc)),
         "oracle": oracle_curve(weak, strong),
@@ -79,14 +85,19 @@ def summarize(scores, weak, strong) -> dict:
     return out
 
 
-def curves_png(summary: dict, path: Path, title: str) -> None:
+def curves_png(summary: dict, path: Path, title: str, ax=None) -> None:
+    """Accuracy against strong share for every router in `summary` (random
+    dashed, oracle dotted). With `ax`, draws into it and saves nothing."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(6, 4.2))
-    for name, style in (("difficulty", "-"), ("random", "--"), ("oracle", ":")):
+    own = ax is None
+    if own:
+        fig, ax = plt.subplots(figsize=(6, 4.2))
+    for name in summary["routers"]:
+        style = {"random": "--", "oracle": ":"}.get(name, "-")
         c = summary["routers"][name]["curve"]
         ax.plot(np.array(c["share"]) * 100, np.array(c["accuracy"]) * 100, style,
                 label=f"{name} (APGR {summary['routers'][name]['apgr']:.3f})")
@@ -95,11 +106,12 @@ def curves_png(summary: dict, path: Path, title: str) -> None:
     ax.set_xlabel("calls to the strong model (%)")
     ax.set_ylabel("accuracy (%)")
     ax.set_title(title, fontsize=9)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=7)
     ax.grid(alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    if own:
+        fig.tight_layout()
+        fig.savefig(path, dpi=110)
+        plt.close(fig)
 
 
 def table(summary: dict) -> str:
