@@ -53,12 +53,9 @@ class Data:
 
 
 def load(datasets: Path, out: Path, progress=None) -> Data:
-    tdir = out / "table"
-    if (tdir / "outcomes.jsonl").exists():
-        rows = table.read(tdir)
-    else:
-        rows, rep = table.build(datasets)
-        table.write(rows, rep, tdir)
+    # Rebuilt every run (2 s): a cached table would go stale when the mapping changes.
+    rows, rep = table.build(datasets)
+    table.write(rows, rep, out / "table")
     prompts = [r["prompt"] for r in rows]
     emb, tok = features.embed(prompts, out / "emb", progress)
     return Data(rows, emb, tok, features.served(emb, tok), features.counts(prompts), table.success_matrix(rows),
