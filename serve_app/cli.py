@@ -15,12 +15,14 @@ import sys
 # (command words) -> (module, one-line help). Order is the order of `triage --help`.
 COMMANDS: dict[tuple[str, ...], tuple[str, str]] = {
     ("validate",): ("serve_app.config.files", "check router configs (or Serve configs that point at one)"),
-    ("train",): ("serve_app.lab.training.cli", "train the router classifier from the shared datasets"),
+    ("train",): ("serve_app.lab.train", "train the router classifier from the shared datasets"),
     ("data", "build"): ("serve_app.lab.training.build", "build the labelled training splits (JSONL + report)"),
-    ("card",): ("serve_app.lab.training.card", "render a model directory's MODEL_CARD.md from its JSON"),
+    ("card",): ("serve_app.lab.card", "render a model directory's MODEL_CARD.md from its JSON"),
     ("eval", "classifier"): ("serve_app.lab.training.evaluate", "per-head metrics, baselines and latency on labelled JSONL"),
     ("eval", "routing"): ("serve_app.lab.training.routing_eval", "routing quality on an outcome file (APGR, shares, curves)"),
     ("calibrate",): ("serve_app.lab.training.calibrate", "fit routing settings to a traffic mix or a quality target"),
+    ("data", "routing"): ("serve_app.lab.outcomes.export", "routing-outcome files (held-out, val) from the outcome table"),
+    ("experiment", "success-models"): ("serve_app.lab.outcomes.research", "the success-model grid: every choice on val"),
     ("experiment", "lora"): ("serve_app.lab.training.lora_experiment", "frozen vs LoRA encoder at equal steps"),
     ("bench", "overhead"): ("serve_app.lab.bench.overhead", "router overhead vs a direct model call (dry_run models)"),
     ("bench", "classifier-latency"): ("serve_app.lab.bench.classifier_latency", "one-prompt classifier latency by prompt size"),

@@ -161,6 +161,7 @@ def build_ingress():
                 max_cost_per_mtok=_number(h.get("x-triage-budget"), "x-triage-budget"),
                 cache_control=_choice(h.get("x-triage-cache"), CACHE_CONTROLS, "x-triage-cache"),
                 reasoning=_choice(h.get("x-triage-reasoning"), ("on", "off", "auto"), "x-triage-reasoning"),
+                quality_target=_unit_number(h.get("x-triage-quality"), "x-triage-quality"),
             )
 
     return Ingress
@@ -215,4 +216,11 @@ def _number(value: str | None, header: str) -> float | None:
         raise ClientError(f"{header} must be a number (got {value[:64]!r})", param=header) from None
     if not number >= 0 or number == float("inf"):
         raise ClientError(f"{header} must be a finite number >= 0 (got {value[:64]!r})", param=header)
+    return number
+
+
+def _unit_number(value: str | None, header: str) -> float | None:
+    number = _number(value, header)
+    if number is not None and number > 1:
+        raise ClientError(f"{header} must be between 0 and 1 (got {value[:64]!r})", param=header)
     return number

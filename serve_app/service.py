@@ -46,6 +46,7 @@ class RequestMeta:
     max_cost_per_mtok: float | None = None
     cache_control: str | None = None  # x-triage-cache: no-store | no-cache
     reasoning: str | None = None  # x-triage-reasoning: on | off | auto
+    quality_target: float | None = None  # x-triage-quality: 0..1
 
 
 @dataclass
@@ -71,6 +72,7 @@ class Routed:
             "x-triage-fallbacks": str(len(self.attempts)),
             "x-triage-overhead-ms": f"{self.overhead_ms:.2f}",
             "x-triage-reasoning": self.decision.reasoning,
+            **({"x-triage-success": self.decision.success_header()} if self.decision.success_header() else {}),
             **({"x-triage-cache-similarity": f"{self.similarity:.4f}"} if self.similarity is not None else {}),
         }
 
@@ -126,7 +128,7 @@ class RouterService:
     def _facts(self, kind: Kind, req, meta: RequestMeta) -> RequestFacts:
         return RequestFacts(model=req.model, forced_tier=meta.forced_tier, needs_vision=req.has_image(),
                             latency_class=meta.latency_class, max_cost_per_mtok=meta.max_cost_per_mtok,
-                            reasoning=meta.reasoning,
+                            reasoning=meta.reasoning, quality_target=meta.quality_target,
                             client_reasoning=client_switch(req.model_dump(exclude_none=True), self.config),
                             chat=kind == "chat")
 

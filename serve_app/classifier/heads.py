@@ -16,7 +16,7 @@ import numpy as np
 
 HEAD_NAMES = ("tier", "domain", "sensitive", "jailbreak", "difficulty")
 BINARY = ("sensitive", "jailbreak", "difficulty")
-DEFAULT_MODEL = "triage-router-v1"
+DEFAULT_MODEL = "triage-router-v2"
 
 
 def resolve_model_dir(name_or_path: str) -> Path:
@@ -70,6 +70,7 @@ class RouterHeads:
         self.temperature: dict[str, float] = meta.get("temperature", {})
         self.thresholds: dict[str, float] = meta.get("thresholds", {})
         self.w = {k: np.asarray(v, dtype=np.float32) for k, v in weights.items()}
+        self.directory: Path | None = None  # where it was loaded from (its outcome memory lives there)
 
     @classmethod
     def load(cls, directory: str | Path) -> "RouterHeads":
@@ -77,13 +78,24 @@ class RouterHeads:
         meta = json.loads((d / "model.json").read_text(encoding="utf-8"))
         with np.load(d / "heads.npz") as z:
             weights = {k: z[k] for k in z.files}
-        return cls(meta, weights)
+        heads = cls(meta, weights)
+        heads.directory = d
+        return heads
 
     def save(self, directory: str | Path) -> None:
         d = Path(directory)
         d.mkdir(parents=True, exist_ok=True)
         np.savez_compressed(d / "heads.npz", **{k: v.astype(np.float32) for k, v in self.w.items()})
         (d / "model.json").write_text(json.dumps(self.meta, indent=2) + "\n", encoding="utf-8")
+
+    def success_model(self):
+        """The per-tier success estimator (outcomes/estimate.py), if the model has one."""
+        if "success" not in self.meta:
+            return None
+        from serve_app.outcomes.estimate import SuccessModel, SuccessSettings
+
+        weights = {k: v for k, v in self.w.items() if k.startswith("success.")}
+        return SuccessModel(weights, SuccessSettings.from_meta(self.meta["success"]))
 
     def cut(self, head: str) -> float:
         """Decision threshold chosen on val for a binary head (0.5 if none)."""

@@ -6,6 +6,8 @@ worker thread; tests and offline tools call them directly.
 
 from __future__ import annotations
 
+import os
+
 from serve_app.classifier.exemplars import (
     ExemplarScorer,
     build_scorer,
@@ -60,7 +62,19 @@ def make_scorer(cfg: ClassifierConfig, embed) -> ExemplarScorer | TrainedScorer:
     if heads is None:
         return scorer
     custom = [d for d in cfg.exemplars.domains if d not in heads.labels["domain"]]
-    return TrainedScorer(heads, scorer, custom, custom_jailbreak=bool(cfg.exemplars.jailbreak))
+    success = heads.success_model()
+    return TrainedScorer(heads, scorer, custom, custom_jailbreak=bool(cfg.exemplars.jailbreak),
+                         success=success, memory=load_outcome_memory(heads) if success else None)
+
+
+def load_outcome_memory(heads: RouterHeads):
+    """The model's outcome memory in an in-process Qdrant shard (outcomes/memory.py)."""
+    from serve_app.convert_cache import default_cache_dir
+    from serve_app.outcomes.memory import SeededMemory
+
+    meta = heads.meta["success"]
+    os.makedirs(default_cache_dir(), exist_ok=True)
+    return SeededMemory.from_file(heads.directory / meta["memory"], tuple(meta["tiers"]), default_cache_dir())
 
 
 def _exemplar_set(cfg: ClassifierConfig) -> dict:

@@ -23,8 +23,13 @@ LEARNED_KIND = "learned"
 
 class TrainedScorer:
     def __init__(self, heads: RouterHeads, exemplars: ExemplarScorer | None = None,
-                 custom_domains: Sequence[str] = (), custom_jailbreak: bool = False):
+                 custom_domains: Sequence[str] = (), custom_jailbreak: bool = False,
+                 success=None, memory=None):
+        """success, memory: the per-tier success estimator (outcomes/estimate.py)
+        and its outcome memory (outcomes/memory.py), when the model has them."""
         self.heads = heads
+        self.success = success
+        self.memory = memory
         self.exemplars = exemplars
         self.custom_domains = tuple(d for d in custom_domains if exemplars and d in exemplars.domain_labels)
         # Operator jailbreak examples add to the head (max), never replace it.
@@ -34,7 +39,9 @@ class TrainedScorer:
 
     def signals(self, embeddings: np.ndarray, tokens: Sequence[int], truncated: Sequence[bool],
                 detector_kinds: Sequence[tuple[str, ...]]) -> list[Signals]:
-        out = self.heads.predict(features(embeddings, tokens))
+        x = features(embeddings, tokens)
+        out = self.heads.predict(x)
+        success, support = self._success(x, embeddings)
         domain = self._domains(out.domain, embeddings)
         jailbreak = out.jailbreak
         if self.custom_jailbreak:
@@ -53,11 +60,24 @@ class TrainedScorer:
                 sensitive_kinds=kinds,
                 jailbreak_prob=float(jailbreak[i]),
                 difficulty=float(out.difficulty[i]),
+                tier_success=success[i],
+                outcome_support=float(support[i]),
                 tokens=int(tokens[i]),
                 truncated=bool(truncated[i]),
                 embedding=tuple(float(v) for v in embeddings[i]),
             ))
         return result
+
+    def _success(self, x: np.ndarray, embeddings: np.ndarray) -> tuple[list, np.ndarray]:
+        """Per-tier success for each prompt (None where it has no outcome
+        support), and each prompt's support (nearest memory similarity)."""
+        if self.success is None or self.memory is None:
+            return [None] * len(x), np.zeros(len(x))
+        sims, ys = self.memory.nearest(embeddings, self.success.settings.k)
+        est = self.success.estimate(x, sims, ys)
+        tiers = self.success.settings.tiers
+        return [{t: float(p) for t, p in zip(tiers, row)} if ok else None
+                for row, ok in zip(est.probs, est.supported)], est.support
 
     def _domains(self, head_probs: np.ndarray, embeddings: np.ndarray) -> np.ndarray:
         if not self.custom_domains:

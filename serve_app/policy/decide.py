@@ -1,8 +1,10 @@
 """signals + request facts + config -> Decision.
 
 The order of candidates is the whole routing policy:
-1. the tier: forced by header or explicit model, else the classifier's
-   (biased) argmax;
+1. the tier: forced by header or explicit model; else the cheapest tier
+   whose predicted success reaches the quality target (policy.quality_target
+   or the x-triage-quality header); for a prompt without outcome support,
+   the tier classifier's (biased) argmax;
 2. inside a tier: domain specialists first, then cheapest;
 3. then neighbouring tiers for fallback (larger first, then smaller);
 4. filters that are never relaxed: privacy (sensitive -> local only),
@@ -59,6 +61,7 @@ def decide(signals: Signals, facts: RequestFacts, cfg: RouterConfig,
     notes.append(f"reasoning={reasoning} ({why})")
 
     scores = {f"tier.{k}": v for k, v in signals.tier_probs.items()}
+    scores.update({f"success.{k}": v for k, v in (signals.tier_success or {}).items()})
     scores[f"domain.{domain}"] = domain_p
     scores["jailbreak"] = signals.jailbreak_prob
     return Decision(
@@ -90,11 +93,30 @@ def choose_tier(signals: Signals, facts: RequestFacts, cfg: RouterConfig,
                 param="x-triage-tier",
             )
         return facts.forced_tier, "header", f"tier={facts.forced_tier} (forced by header)"
+    if signals.tier_success is not None:
+        target = facts.quality_target if facts.quality_target is not None else cfg.policy.quality_target
+        return by_success(signals.tier_success, target, cfg.policy.near_best)
     bias = cfg.policy.tier_bias
     logits = {t: math.log(max(signals.tier_probs.get(t, 0.0), 1e-9)) + bias.get(t, 0.0) for t in TIERS}
     tier = max(TIERS, key=lambda t: logits[t])
     p = signals.tier_probs.get(tier, 0.0)
-    return tier, "classifier", f"tier={tier} (classifier p={p:.2f})"
+    why = "no outcome support" if signals.outcome_support else "no success estimate"
+    return tier, "classifier", f"tier={tier} (tier classifier p={p:.2f}; {why})"
+
+
+def by_success(success: dict[str, float], target: float, near_best: float = 0.0) -> tuple[str, str, str]:
+    """The cheapest tier whose predicted success reaches the target. If none
+    does, the cheapest tier predicted within `near_best` (relative) of the
+    most likely one: when every tier is unlikely, estimates 0.22 vs 0.25 are
+    noise, not a reason for the largest model. Tiers are in cost order
+    (config/schema.py TIERS)."""
+    shown = " ".join(f"{t}={success[t]:.2f}" for t in TIERS if t in success)
+    reaching = [t for t in TIERS if success.get(t, 0.0) >= target]
+    if reaching:
+        return reaching[0], "success", f"tier={reaching[0]} (cheapest with P(success) >= {target:.2f}: {shown})"
+    best = max(success[t] for t in TIERS if t in success)
+    near = next(t for t in TIERS if t in success and success[t] >= (1 - near_best) * best)
+    return near, "success", f"tier={near} (no tier reaches {target:.2f}; cheapest near the best: {shown})"
 
 
 def choose_domain(signals: Signals, threshold: float) -> tuple[str, float]:

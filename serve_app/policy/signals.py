@@ -24,6 +24,12 @@ class Signals:
     tokens: int = 0
     truncated: bool = False
     embedding: tuple[float, ...] | None = field(default=None, repr=False)
+    # P(a model of the tier answers well), per tier (outcomes/estimate.py);
+    # None when the prompt has no outcome support (or the model no success
+    # estimator): policy then takes the tier classifier's choice.
+    tier_success: dict[str, float] | None = None
+    # Similarity of the nearest prompt with known outcomes.
+    outcome_support: float = 0.0
     # The classifier did not answer (down or over classifier.timeout_s): the
     # other fields are the fail-closed stand-ins of classifier/remote.py.
     degraded: bool = False
@@ -47,6 +53,8 @@ class RequestFacts:
     # The reasoning field the client set in the body itself, e.g. "reasoning_effort".
     client_reasoning: str | None = None
     chat: bool = True  # False for text completions (no reasoning switch there)
+    # x-triage-quality: this request's quality target (None: policy.quality_target).
+    quality_target: float | None = None
 
 
 @dataclass(frozen=True)
@@ -68,6 +76,10 @@ class Decision:
     reasoning_why: str = ""
     # Models moved back by the load-aware choice (busy), for the log and metrics.
     busy: tuple[str, ...] = ()
+
+    def success_header(self) -> str:
+        """The per-tier success estimates as `slm=0.71,srm=0.74,...` ('' when none)."""
+        return ",".join(f"{k.split('.', 1)[1]}={v:.2f}" for k, v in self.scores.items() if k.startswith("success."))
 
     def summary(self) -> dict:
         """A JSON-friendly view for the decision log and the dry-run answer."""

@@ -202,3 +202,24 @@ def test_saturated_model_is_passed_for_an_equal_one(base_url):
             text = r.json()["choices"][0]["message"]["content"]
             assert "load: vision-b preferred over vision-a (vision-a 2/2 in flight)" in text
     assert asyncio.run(burst(1))[0].headers["x-triage-model"] == "vision-a"
+
+
+def test_success_estimates_reach_the_headers_and_the_quality_header_moves_the_tier(http):
+    """No forced tier: the served model's per-tier success estimates decide and
+    are reported; x-triage-quality changes the target for this request only."""
+    mcq = ("Which of the following is a noble gas?\nA. Oxygen\nB. Nitrogen\nC. Argon\nD. Hydrogen")
+
+    def route(quality=None):
+        headers = {"x-triage-quality": quality} if quality is not None else {}
+        r = http.post("/v1/chat/completions", json=ask(mcq), headers=headers)
+        assert r.status_code == 200, r.text
+        return r.headers
+
+    h = route()
+    estimates = dict(kv.split("=") for kv in h["x-triage-success"].split(","))
+    assert set(estimates) == {"slm", "srm", "llm", "lrm"} and all(0 < float(v) < 1 for v in estimates.values())
+    assert route("0")["x-triage-tier"] == "slm"  # every tier reaches 0: the cheapest
+    best = max(estimates, key=lambda t: float(estimates[t]))
+    assert route("1")["x-triage-tier"] == best  # none reaches 1: the most likely
+    bad = http.post("/v1/chat/completions", json=ask(mcq), headers={"x-triage-quality": "2"})
+    assert bad.status_code == 400 and bad.json()["error"]["param"] == "x-triage-quality"

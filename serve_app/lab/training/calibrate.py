@@ -1,10 +1,20 @@
-"""`triage calibrate --data prompts.jsonl --max-share lrm=0.2`.
+"""`triage calibrate`: the routing settings for a traffic mix or a quality goal.
 
-Fits `policy.tier_bias` so that, on a sample of an operator's prompts, the
-classifier sends at most the given share of traffic to each capped tier: the
-same idea as RouteLLM calibrating its threshold to a target share of strong
-calls. The policy adds the bias to the tier log-probabilities before the
-argmax, so a negative bias moves borderline prompts to the neighbour tiers.
+Two modes, each on a sample of prompts, each printing the settings to paste
+into the router config and drawing the curve it chose from (PNG):
+
+- `--max-share lrm=0.2 [--max-share llm=0.5]` (any prompt file): the highest
+  `policy.quality_target` whose decisions keep every capped tier under its
+  share (a higher target sends more traffic to larger tiers), and, for the
+  prompts without outcome support (decided by the tier classifier), the
+  least negative `policy.tier_bias` that does the same: the idea of RouteLLM
+  calibrating its threshold to a share of strong calls;
+- `--quality-target 0.95` (a routing-outcome file: weak_correct,
+  strong_correct[, weak_tier]): the `policy.quality_target` with the fewest
+  strong calls whose decisions keep 95% of the strong model's accuracy.
+
+The policy adds tier_bias to the tier classifier's log-probabilities before
+its argmax, so a negative bias moves borderline prompts to neighbour tiers.
 """
 
 from __future__ import annotations
@@ -69,46 +79,145 @@ def parse_caps(items: list[str]) -> dict[str, float]:
     return caps
 
 
-def run(data: str, caps_args: list[str], out: str | None, model: str | None = None) -> int:
+TARGETS = np.round(np.linspace(0, 1, 101), 2)
+
+
+def predict(data: str, model: str | None) -> tuple[list[dict], list[dict]]:
     from serve_app.classifier.heads import DEFAULT_MODEL
     from serve_app.lab.training.evaluate import BATCH, ModelPredictor
     from serve_app.lab.training.train import read_jsonl
 
-    caps = parse_caps(caps_args)
-    prompts = [r["prompt"] for r in read_jsonl(Path(data))]
-    if not prompts:
+    rows = [r for r in read_jsonl(Path(data)) if r.get("prompt")]
+    predictor = ModelPredictor(model or DEFAULT_MODEL)
+    preds = [p for start in range(0, len(rows), BATCH)
+             for p in predictor.predict([r["prompt"] for r in rows[start:start + BATCH]])]
+    return rows, preds
+
+
+def decisions(preds: list[dict], target: float, bias: dict[str, float]) -> np.ndarray:
+    """Tier index per prompt as served: by success where supported, else the
+    biased tier classifier (policy/decide.py)."""
+    from serve_app.config.schema import PolicyConfig
+    from serve_app.policy.decide import by_success
+
+    near_best = PolicyConfig().near_best
+    b = np.array([bias.get(t, 0.0) for t in TIERS])
+    out = []
+    for p in preds:
+        if p.get("supported"):
+            out.append(TIERS.index(by_success(p["tier_success"], target, near_best)[0]))
+        else:
+            out.append(int((np.log(np.clip(p["tier_probs"], 1e-9, 1.0)) + b).argmax()))
+    return np.array(out)
+
+
+def mix(choice: np.ndarray) -> dict[str, float]:
+    return {t: round(float((choice == i).mean()), 4) for i, t in enumerate(TIERS)}
+
+
+def for_max_share(preds: list[dict], caps: dict[str, float]) -> dict:
+    unsupported = [p for p in preds if not p.get("supported")]
+    logp = np.log(np.clip(np.stack([p["tier_probs"] for p in unsupported]), 1e-9, 1.0)) if unsupported else None
+    bias = fit_bias(logp, caps) if logp is not None else {}
+    curve = [{"target": float(t), "mix": mix(decisions(preds, t, bias))} for t in TARGETS]
+    ok = [c for c in curve if all(c["mix"][tier] <= cap + 1e-12 for tier, cap in caps.items())]
+    chosen = max(ok, key=lambda c: c["target"]) if ok else None
+    return {"caps": caps, "tier_bias": bias, "quality_target": chosen["target"] if chosen else None,
+            "mix": chosen["mix"] if chosen else None, "curve": curve,
+            "supported_share": round(1 - len(unsupported) / len(preds), 4)}
+
+
+def for_quality(rows: list[dict], preds: list[dict], goal: float, weak_tier: str) -> dict:
+    from serve_app.lab.training.routing_eval import at_target
+
+    curve = [at_target(preds, rows, float(t), weak_tier) for t in TARGETS]
+    ok = [c for c in curve if (c["of_strong_accuracy"] or 0) >= goal]
+    chosen = min(ok, key=lambda c: (c["strong_share"], c["quality_target"])) if ok else None
+    return {"goal": goal, "quality_target": chosen["quality_target"] if chosen else None, "at": chosen,
+            "curve": curve}
+
+
+def curve_png(result: dict, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    if "goal" in result:
+        xs = [c["strong_share"] * 100 for c in result["curve"]]
+        ys = [(c["of_strong_accuracy"] or 0) * 100 for c in result["curve"]]
+        ax.plot(xs, ys, "-o", ms=2, label="policy.quality_target 0 -> 1")
+        ax.axhline(result["goal"] * 100, color="grey", lw=0.7, ls="--", label=f"goal {result['goal']:.0%}")
+        if result["at"]:
+            ax.plot([result["at"]["strong_share"] * 100], [result["at"]["of_strong_accuracy"] * 100], "r*", ms=12,
+                    label=f"quality_target {result['quality_target']}")
+        ax.set_xlabel("calls to the strong model (%)  [cost]")
+        ax.set_ylabel("accuracy, % of the strong model's  [quality]")
+    else:
+        for tier in TIERS:
+            ax.plot([c["target"] for c in result["curve"]], [c["mix"][tier] * 100 for c in result["curve"]], label=tier)
+        if result["quality_target"] is not None:
+            ax.axvline(result["quality_target"], color="red", lw=0.8, ls="--",
+                       label=f"quality_target {result['quality_target']}")
+        ax.set_xlabel("policy.quality_target")
+        ax.set_ylabel("share of prompts (%)")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def run(data: str, caps_args: list[str] | None, goal: float | None, out: str, model: str | None = None,
+        weak_tier: str = "slm") -> int:
+    rows, preds = predict(data, model)
+    if not rows:
         print(f"{data}: no prompts")
         return 2
-    predictor = ModelPredictor(model or DEFAULT_MODEL)
-    probs = np.stack([p["tier_probs"] for start in range(0, len(prompts), BATCH)
-                      for p in predictor.predict(prompts[start:start + BATCH])])
-    # Same floor as policy.choose_tier, so the mix here is the mix served.
-    logp = np.log(np.clip(probs, 1e-9, 1.0))
-    bias = fit_bias(logp, caps)
-    before, after = tier_mix(logp, {}), tier_mix(logp, bias)
-    print(f"{len(prompts)} prompts; caps {caps}")
-    print(f"{'tier':<5} {'before':>7} {'after':>7}")
-    for t in TIERS:
-        print(f"{t:<5} {before[t]:>7.1%} {after[t]:>7.1%}")
-    print("\nadd to the router config:\npolicy:\n  tier_bias:")
-    for t, b in bias.items():
-        print(f"    {t}: {b}")
-    if out:
-        Path(out).write_text(json.dumps({"prompts": len(prompts), "caps": caps, "tier_bias": bias,
-                                         "mix_before": before, "mix_after": after}, indent=2) + "\n")
-        print(f"wrote {out}")
+    if goal is not None:
+        rows_ok = [r.get("weak_correct") is not None and r.get("strong_correct") is not None for r in rows]
+        if not all(rows_ok):
+            raise ValueError("--quality-target needs a routing-outcome file (weak_correct, strong_correct per row)")
+        result = for_quality(rows, preds, goal, weak_tier)
+        print(f"{len(rows)} prompts; goal: {goal:.0%} of the strong model's accuracy")
+        if result["at"]:
+            a = result["at"]
+            print(f"cheapest setting: {a['strong_share']:.1%} strong calls, {a['of_strong_accuracy']:.1%} of strong accuracy")
+    else:
+        result = for_max_share(preds, parse_caps(caps_args))
+        print(f"{len(rows)} prompts ({result['supported_share']:.0%} with outcome support); caps {result['caps']}")
+        if result["mix"]:
+            print("mix: " + ", ".join(f"{t} {v:.1%}" for t, v in result["mix"].items()))
+    if result["quality_target"] is None:
+        print("no setting reaches it on this sample")
+    print("\nadd to the router config:\npolicy:")
+    if result["quality_target"] is not None:
+        print(f"  quality_target: {result['quality_target']}")
+    if result.get("tier_bias"):
+        print("  tier_bias:\n" + "\n".join(f"    {t}: {b}" for t, b in result["tier_bias"].items()))
+    out_path = Path(out)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    curve_png(result, out_path.with_suffix(".png"))
+    out_path.write_text(json.dumps({"data": data, "prompts": len(rows), **result}, indent=2) + "\n")
+    print(f"wrote {out_path} and {out_path.with_suffix('.png')}")
     return 0
 
 
 def main(argv: list[str] | None = None, prog: str | None = None) -> int:
-    p = argparse.ArgumentParser(prog=prog, description="Fit policy.tier_bias to cap tier shares on a prompt sample.")
-    p.add_argument("--data", required=True, help="JSONL with a `prompt` per line")
-    p.add_argument("--max-share", action="append", required=True, metavar="TIER=SHARE", help="e.g. lrm=0.2 (repeatable)")
-    p.add_argument("--out", default=None)
+    p = argparse.ArgumentParser(prog=prog, description=__doc__.split("\n\n")[0])
+    p.add_argument("--data", required=True, help="JSONL with a `prompt` per line (+ weak_correct/strong_correct "
+                   "for --quality-target)")
+    mode = p.add_mutually_exclusive_group(required=True)
+    mode.add_argument("--max-share", action="append", metavar="TIER=SHARE", help="e.g. lrm=0.2 (repeatable)")
+    mode.add_argument("--quality-target", type=float, metavar="FRACTION",
+                      help="keep this fraction of the strong model's accuracy, e.g. 0.95")
+    p.add_argument("--weak-tier", default="slm", help="the weak model's tier where rows do not say")
+    p.add_argument("--out", default="bench/calibrate.json", help="JSON; the curve PNG goes beside it")
     p.add_argument("--model", default=None)
     a = p.parse_args(argv)
     try:
-        return run(a.data, a.max_share, a.out, a.model)
+        return run(a.data, a.max_share, a.quality_target, a.out, a.model, a.weak_tier)
     except ValueError as e:
         print(f"{p.prog}: {e}", file=sys.stderr)
         return 2

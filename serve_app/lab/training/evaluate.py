@@ -31,16 +31,29 @@ class ModelPredictor:
 
     def __init__(self, model: str = DEFAULT_MODEL, threads: int | None = None):
         from serve_app.classifier.encoder import make_encoder
+        from serve_app.classifier.pipeline import load_outcome_memory
 
         self.heads = RouterHeads.load(resolve_model_dir(model))
         enc = self.heads.encoder_settings
         self.encoder = make_encoder(enc["backend"], None, enc["max_tokens"], threads)
         self.cuts = {h: self.heads.cut(h) for h in BINARY}
+        self.success = self.heads.success_model()
+        self.memory = load_outcome_memory(self.heads) if self.success else None
+
+    @property
+    def quality_target(self) -> float | None:
+        """The default target the model was calibrated for (model.json success.quality_target)."""
+        return self.heads.meta.get("success", {}).get("quality_target")
 
     def predict(self, prompts: list[str]) -> list[dict]:
         batch = self.encoder.encode(prompts)
-        out = self.heads.predict(features(batch.embeddings, batch.tokens))
+        x = features(batch.embeddings, batch.tokens)
+        out = self.heads.predict(x)
         tiers, domains = self.heads.labels["tier"], self.heads.labels["domain"]
+        success = None
+        if self.success is not None:
+            sims, ys = self.memory.nearest(batch.embeddings, self.success.settings.k)
+            success = self.success.estimate(x, sims, ys)
         return [{
             "tier": tiers[int(out.tier[i].argmax())],
             "domain": domains[int(out.domain[i].argmax())],
@@ -48,6 +61,9 @@ class ModelPredictor:
             "jailbreak": float(out.jailbreak[i]),
             "difficulty": float(out.difficulty[i]),
             "tier_probs": out.tier[i],
+            **({"tier_success": dict(zip(self.success.settings.tiers, map(float, success.probs[i]))),
+                "supported": bool(success.supported[i]), "support": float(success.support[i])}
+               if success is not None else {}),
         } for i, p in enumerate(prompts)]
 
 

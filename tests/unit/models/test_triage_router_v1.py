@@ -21,10 +21,10 @@ CASES = {
 
 @pytest.fixture(scope="module")
 def signals():
-    cfg = ClassifierConfig()
+    cfg = ClassifierConfig(model="triage-router-v1")
     encoder = make_encoder(cfg.backend, None, cfg.max_tokens)
     scorer = make_scorer(cfg, lambda texts: encoder.encode(texts).embeddings)
-    assert isinstance(scorer, TrainedScorer)  # the trained model is the default
+    assert isinstance(scorer, TrainedScorer) and scorer.success is None  # v1: loadable by name, no success model
     out = classify_texts(encoder, scorer, list(CASES.values()))
     return dict(zip(CASES, out)), scorer
 

@@ -123,27 +123,59 @@ def test_eval_classifier_cli_writes_metrics_and_pngs(tmp_path, capsys):
     assert "latency (batch 1)" in capsys.readouterr().out
 
 
-def test_eval_routing_and_calibrate_cli(tmp_path, capsys):
+ROUTING_ROWS = [("hi, what's the capital of France", 1, 1, "a"),
+                ("Prove that the square root of 3 is irrational.", 0, 1, "a"),
+                ("What is 7 times 8?", 1, 1, "b"),
+                ("Derive the Euler-Lagrange equation from the principle of least action.", 0, 0, "b")]
+
+
+def test_eval_routing_cli_per_source_on_a_hand_checked_file(tmp_path, capsys):
+    """Four rows, two sources. By hand, pooled: weak 0.5, strong 0.75; the
+    oracle sends the one row only the strong model gets right first: shares
+    (0, .25, 1) -> accuracy (.5, .75, .75), PGR (0, 1, 1), APGR 0.875."""
     import json
 
     from serve_app.cli import main
 
-    rows = [("hi, what's the capital of France", 1, 1), ("Prove that the square root of 3 is irrational.", 0, 1),
-            ("What is 7 times 8?", 1, 1), ("Derive the Euler-Lagrange equation from the principle of least action.", 0, 0)]
     data = tmp_path / "outcomes.jsonl"
     data.write_text("".join(json.dumps({"id": str(i), "prompt": p, "weak_correct": w, "strong_correct": s}) + "\n"
-                            for i, (p, w, s) in enumerate(rows)))
+                            for i, (p, w, s, _) in enumerate(ROUTING_ROWS)))
     out = tmp_path / "routing.json"
     assert main(["eval", "routing", "--data", str(data), "--out", str(out)]) == 0
-    rep = json.loads(out.read_text())
+    rep = json.loads(out.read_text())["sources"]["all"]
     assert rep["n"] == 4 and rep["weak_accuracy"] == 0.5 and rep["strong_accuracy"] == 0.75
-    assert set(rep["routers"]) == {"difficulty", "random", "oracle"}
-    assert (tmp_path / rep["png"]).stat().st_size > 1000
+    assert rep["routers"]["oracle"]["apgr"] == pytest.approx(0.875)
+    assert rep["routers"]["random"]["apgr"] == pytest.approx(0.5, abs=1e-3)
+    assert rep["routers"]["oracle"]["strong_share_for_accuracy"]["95%"] == pytest.approx(0.25)
+    assert set(rep["routers"]) == {"success", "difficulty (baseline)", "random", "oracle"}
+    assert 0 <= rep["at_target"]["strong_share"] <= 1 and rep["at_target"]["quality_target"] is not None
+    assert (tmp_path / json.loads(out.read_text())["png"]).stat().st_size > 1000
     assert "APGR" in capsys.readouterr().out
 
+    by_source = tmp_path / "by_source.jsonl"
+    by_source.write_text("".join(json.dumps({"prompt": p, "weak_correct": w, "strong_correct": s, "source": src})
+                                 + "\n" for p, w, s, src in ROUTING_ROWS))
+    assert main(["eval", "routing", "--data", str(by_source), "--out", str(tmp_path / "s.json"), "--baseline", ""]) == 0
+    sources = json.loads((tmp_path / "s.json").read_text())["sources"]
+    assert set(sources) == {"a", "b"} and sources["a"]["strong_accuracy"] == 1.0 and sources["b"]["n"] == 2
+
+
+def test_calibrate_modes_print_the_setting_and_draw_the_curve(tmp_path, capsys):
+    import json
+
+    from serve_app.cli import main
+
+    data = tmp_path / "outcomes.jsonl"
+    data.write_text("".join(json.dumps({"prompt": p, "weak_correct": w, "strong_correct": s}) + "\n"
+                            for p, w, s, _ in ROUTING_ROWS))
     cal = tmp_path / "cal.json"
     assert main(["calibrate", "--data", str(data), "--max-share", "lrm=0.25", "--out", str(cal)]) == 0
     result = json.loads(cal.read_text())
-    assert result["mix_after"]["lrm"] <= 0.25
-    assert "tier_bias" in capsys.readouterr().out
-    assert main(["calibrate", "--data", str(data), "--max-share", "xl=0.2"]) == 2
+    assert result["mix"]["lrm"] <= 0.25 and cal.with_suffix(".png").stat().st_size > 1000
+    assert "quality_target" in capsys.readouterr().out
+
+    goal = tmp_path / "goal.json"
+    assert main(["calibrate", "--data", str(data), "--quality-target", "0.9", "--out", str(goal)]) == 0
+    result = json.loads(goal.read_text())
+    assert result["at"]["of_strong_accuracy"] >= 0.9 and len(result["curve"]) == 101
+    assert main(["calibrate", "--data", str(data), "--max-share", "xl=0.2", "--out", str(cal)]) == 2

@@ -1,4 +1,7 @@
-"""`triage train`: build the labelled splits, train, evaluate on val, write the artifact."""
+"""`triage train`: build the labelled splits, train the heads and the success model, evaluate on val, write the artifact.
+
+Above lab/training (the classifier heads) and lab/outcomes (the success model),
+which it combines into one model directory."""
 
 from __future__ import annotations
 
@@ -11,13 +14,28 @@ def main(argv: list[str] | None = None, prog: str | None = None) -> int:
     p = argparse.ArgumentParser(prog=prog, description=__doc__)
     p.add_argument("--datasets", default=None, help="root of the public datasets (default: $TRIAGE_DATASETS or ../shared/datasets)")
     p.add_argument("--data-dir", default="build/train_data", help="where the labelled splits are built")
-    p.add_argument("--out", default="models/triage-router-v1")
+    p.add_argument("--out", default="models/triage-router-v2")
     p.add_argument("--hidden", type=int, default=256, help="shared hidden layer width (0: linear heads)")
     p.add_argument("--epochs", type=int, default=40)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--max-tokens", type=int, default=128, help="encoder token budget (must match serving)")
     p.add_argument("--allow-noncommercial", action="store_true")
     return train(p.parse_args(argv))
+
+
+def add_success_model(datasets: Path, work: Path, out: Path, allow_noncommercial: bool, progress) -> None:
+    """Fit the success model (lab/outcomes/fit.py) into the artifact beside the heads."""
+    from serve_app.classifier.heads import RouterHeads
+    from serve_app.lab.outcomes import fit
+
+    result = fit.fit(datasets, work, allow_noncommercial, progress)
+    heads = RouterHeads.load(out)
+    heads.w.update(result["weights"])
+    heads.meta["success"] = result["meta"]
+    heads.save(out)
+    fit.save_memory(out, *result["memory"])
+    (out / "outcome_table_report.json").write_text(json.dumps(result["table_report"], indent=2) + "\n",
+                                                   encoding="utf-8")
 
 
 def train(args: argparse.Namespace) -> int:
@@ -36,6 +54,8 @@ def train(args: argparse.Namespace) -> int:
     name = Path(args.out).name
     print(f"== train {name}")
     fit(data_dir, Path(args.out), name, settings, progress=tqdm)
+    print("== per-tier success model (outcome table, head, outcome memory, calibration)")
+    add_success_model(datasets, data_dir / "outcomes", Path(args.out), args.allow_noncommercial, tqdm)
     print("== validation metrics")
     from serve_app.lab.training.evaluate import ModelPredictor, evaluate, table
     from serve_app.lab.training.train import read_jsonl
@@ -45,7 +65,7 @@ def train(args: argparse.Namespace) -> int:
     print(table(report))
     (Path(args.out) / "data_report.json").write_text(json.dumps(data_report, indent=2, ensure_ascii=False) + "\n",
                                                      encoding="utf-8")
-    from serve_app.lab.training.card import main as write_card
+    from serve_app.lab.card import main as write_card
 
     write_card([args.out])
     print(f"\nartifact: {args.out}  (val metrics in {args.out}/val_metrics.json)")

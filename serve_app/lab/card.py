@@ -12,20 +12,23 @@ import argparse
 import json
 from pathlib import Path
 
+from serve_app.lab.card_routing import routing_section, success_section, targets_section
+
 COMMANDS = """\
 ```bash
-# 1. labelled splits + training + validation metrics (writes this directory)
-triage train --datasets ../shared/datasets --out models/triage-router-v1
+# 1. labelled splits + heads + success model + validation metrics (writes this directory)
+triage train --datasets ../shared/datasets --out models/{name}
 # 2. held-out sources (never trained on)
-triage eval classifier --data build/train_data/heldout.jsonl --out models/triage-router-v1/heldout_metrics.json
-# 3. cost/quality routing on MMLU-Pro outcomes (held-out SciBench questions, and val)
-triage eval routing --data build/train_data/routing_heldout.jsonl --out models/triage-router-v1/routing_heldout.json
-triage eval routing --data build/train_data/routing_val.jsonl --out models/triage-router-v1/routing_val.json
-# 4. single-prompt latency; frozen heads vs LoRA fine-tuning, same rows and steps
-triage bench classifier-latency --reps 300 --out models/triage-router-v1/latency.json
-triage experiment lora --rows 8000 --steps 600 --batch 16 --out models/triage-router-v1/lora_vs_frozen.json
+triage eval classifier --data build/train_data/heldout.jsonl --out models/{name}/heldout_metrics.json
+# 3. routing on benchmarks held out whole and on held-out model pairs (and val)
+triage data routing --datasets ../shared/datasets --out build/routing
+triage eval routing --data build/routing/routing_heldout.jsonl --out models/{name}/routing_heldout.json
+triage eval routing --data build/routing/routing_val.jsonl --out models/{name}/routing_val.json
+triage calibrate --data build/routing/routing_val.jsonl --quality-target 0.95 --out models/{name}/calibrate_val.json
+# 4. single-prompt latency
+triage bench classifier-latency --models {name} --reps 300 --out models/{name}/latency.json
 # 5. this card
-triage card models/triage-router-v1
+triage card models/{name}
 ```"""
 
 LICENCES = {
@@ -118,6 +121,8 @@ def render(d: Path) -> str:
     tr = meta["training"]
     heads_kind = "linear" if not tr["hidden"] else f"shared hidden layer ({tr['hidden']}) + linear"
     lines = [f"# {meta['name']}: Triage's router classifier", "",
+             *(["Tier by predicted outcome: per-tier success estimates (below) decide the tier; the tier head "
+                "decides only for prompts unlike anything with known outcomes.", ""] if "success" in meta else []),
              "One encoder, five heads: **tier** (slm/srm/llm/lrm), **domain** (11), **sensitive**, **jailbreak**, and "
              "**difficulty** (probability that a small model fails the prompt, learned from MMLU-Pro's per-model outcomes).", "",
              "## Model", "",
@@ -135,6 +140,8 @@ def render(d: Path) -> str:
              "key/token shapes; "
              "`serve_app/classifier/sensitive.py`) OR the learned head. Presidio was not used: its recognisers need a spaCy "
              "model from the hub, which these machines cannot reach.", ""]
+    if "success" in meta:
+        lines += success_section(meta, _load(d, "outcome_table_report.json"))
     if data:
         lines += ["## Data", "", "Built by `serve_app/lab/training/build.py` from `../shared/datasets` (every row keeps its `label_rule`; "
                   "rules in `serve_app/lab/training/rules.py`, `sources.py`, `synth.py`). Split: grouped by source group "
@@ -157,10 +164,27 @@ def render(d: Path) -> str:
         if lat:
             lines += [f"Latency, one prompt per call on this 2-core machine: p50 {lat['p50']:.1f} ms, p99 {lat['p99']:.1f} ms "
                       f"(n={lat['n']}, held-out prompts).", ""]
-    if val and held:
-        lines += _targets(val, held, _load(d, "routing_heldout.json")) + [""]
     routes = [(n, _load(d, f)) for n, f in (("held-out SciBench", "routing_heldout.json"), ("validation MMLU-Pro", "routing_val.json"))]
-    if any(r for _, r in routes):
+    if any(r and "sources" in r for _, r in routes):
+        held_routing = routes[0][1]
+        if held_routing and "sources" in held_routing:
+            lines += targets_section(held_routing)
+        lines += ["## Routing on held-out benchmarks and model pairs", "",
+                  "Benchmarks held out whole from training: GSM8K and ARC-Challenge (routing_outcomes), MMLU-Pro's "
+                  "SciBench questions and its psychology category. `unseen` pairs: neither model's outcomes were "
+                  "trained on; `weak-unseen`: the weak one's (the one whose success is predicted). Choices were made on "
+                  "val only.", ""]
+        for label, r in (("Held-out benchmarks", routes[0][1]), ("Validation", routes[1][1])):
+            if r and "sources" in r:
+                lines += routing_section(label, r)
+        cal = _load(d, "calibrate_val.json")
+        if cal and cal.get("at"):
+            lines += [f"`triage calibrate --quality-target {cal['goal']}` on val: `policy.quality_target: "
+                      f"{cal['quality_target']}` keeps {cal['at']['of_strong_accuracy']:.1%} of the strong model's "
+                      f"accuracy with {cal['at']['strong_share']:.1%} strong calls (curve: `calibrate_val.png`).", ""]
+    elif val and held:
+        lines += _targets(val, held, _load(d, "routing_heldout.json")) + [""]
+    if any(r and "sources" not in r for _, r in routes):
         lines += ["## Cost/quality routing (difficulty head)", "",
                   "Send a prompt to the strong model when difficulty >= t; sweep t. APGR as RouteLLM defines it (random = 0.5).", ""]
         for label, r in routes:
@@ -218,7 +242,7 @@ def render(d: Path) -> str:
               "- Jailbreak: trained on PromptShield and in-the-wild DAN-style prompts. By JailbreakBench method at the "
               "F1 cut (measured once for this card, 2026-11-30): AIM/JBC 100/100 caught, random search 352/365, PAIR "
               "28/237. PAIR's persuasive role-play rewrites read like ordinary requests; nothing like them is in training.", ""]
-    lines += ["## Reproduce", "", COMMANDS, ""]
+    lines += ["## Reproduce", "", COMMANDS.format(name=meta["name"]), ""]
     return "\n".join(lines)
 
 
