@@ -1,0 +1,83 @@
+"""The context rules: raw recognizer hits -> the findings that make a text sensitive.
+
+Owns the decisions that need more than one span: a health, salary,
+account-record or special-category cue counts only with a person within
+`context_chars` (and, for health, a person who is not introduced as the
+doctor); names inside a cue ("Crohn's disease") are not people; a cue
+inside a name ("Christian Müller") is not a cue; overlapping spans keep the
+strongest. Person names are reported only when the text is sensitive, and
+then every occurrence of them, so redaction leaves no copy behind. Pure.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from serve_app.privacy.findings import NEEDS_PERSON, Finding
+from serve_app.privacy.rules.persons import is_clinician
+
+
+def _contains(outer: Finding, inner: Finding) -> bool:
+    return outer.start <= inner.start and inner.end <= outer.end
+
+
+def _overlaps(a: Finding, b: Finding) -> bool:
+    return a.start < b.end and b.start < a.end
+
+
+def _gap(a: Finding, b: Finding) -> int:
+    return max(0, max(a.start, b.start) - min(a.end, b.end))
+
+
+def combine(text: str, raw: Sequence[Finding], context_chars: int,
+            entities: Sequence[str] | None = None) -> tuple[Finding, ...]:
+    """The sensitive findings of `text` (with the people they concern), sorted; () when clean."""
+    if entities is not None:
+        allowed = set(entities)
+        raw = [f for f in raw if f.entity_type in allowed]
+    people = [f for f in raw if f.entity_type == "PERSON"]
+    cues = [f for f in raw if f.entity_type in NEEDS_PERSON]
+    others = [f for f in raw if f.entity_type != "PERSON" and f.entity_type not in NEEDS_PERSON]
+
+    # "Crohn's disease", "Hodgkin lymphoma": the name is part of the condition.
+    people = [p for p in people if not any(_contains(c, p) and c.end - c.start > p.end - p.start for c in cues)]
+    # "Christian Müller", "Gerd Schmidt": the cue word is part of a name.
+    cues = [c for c in cues if not any(_overlaps(p, c) for p in people)]
+
+    kept = [c for c in cues if any(
+        _gap(c, p) <= context_chars and not (c.entity_type == "HEALTH_DATA" and is_clinician(text, p.start))
+        for p in people)]
+    sensitive = others + kept
+    if not sensitive:
+        return ()
+    return _resolve(sensitive + _every_occurrence(text, people))
+
+
+_NAME_WORD = re.compile(r"[^\W\d_a-z][\w'’-]{2,}")
+
+
+def _every_occurrence(text: str, people: list[Finding]) -> list[Finding]:
+    """Each name found, plus its other mentions and its parts ("Anna Kowalski" ... "Anna")."""
+    out = list(people)
+    seen: set[str] = set()
+    for p in people:
+        name = text[p.start:p.end]
+        for needle in [name] + _NAME_WORD.findall(name):
+            if needle in seen:
+                continue
+            seen.add(needle)
+            for m in re.finditer(rf"(?<!\w){re.escape(needle)}(?!\w)", text):
+                out.append(Finding("PERSON", m.start(), m.end(), p.score, p.recognizer))
+    return out
+
+
+def _resolve(findings: list[Finding]) -> tuple[Finding, ...]:
+    """Drop repeats and overlaps: sensitive data beats a name, then the higher score, then the longer span."""
+    chosen: list[Finding] = []
+    order = sorted(set(findings), key=lambda f: (f.entity_type == "PERSON", -f.score, f.start - f.end,
+                                                f.start, f.entity_type, f.recognizer))
+    for f in order:
+        if not any(_overlaps(f, c) for c in chosen):
+            chosen.append(f)
+    return tuple(sorted(chosen, key=lambda f: (f.start, f.end, f.entity_type)))

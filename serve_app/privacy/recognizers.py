@@ -1,0 +1,243 @@
+"""Triage's rules as Presidio recognizers, plus spaCy person names and a text-window context enhancer.
+
+Owns the Presidio side: each rule family of `serve_app.privacy.rules` becomes
+an `EntityRecognizer` subclass (one class per family, so an operator can
+import, subclass or drop one), `SpacyPersonRecognizer` runs NER only around
+context cues, and `WindowContextEnhancer` lets Presidio's predefined
+recognizers use their context words without a lemmatizer. Imports Presidio
+at module level: only `detector.py` imports this module, when a detector is
+built.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Callable, Iterable, Iterator
+
+from presidio_analyzer import EntityRecognizer, RecognizerResult
+from presidio_analyzer.context_aware_enhancers import ContextAwareEnhancer
+
+from serve_app.privacy.findings import Span
+from serve_app.privacy.rules import cues, identity, persons, secrets, spelled, validated
+
+Finder = Callable[[str], Iterator[Span]]
+
+
+class RuleRecognizer(EntityRecognizer):
+    """A Presidio recognizer whose spans come from one pure rule function."""
+
+    ENTITIES: tuple[str, ...] = ()
+    find: Finder
+
+    def __init__(self) -> None:
+        super().__init__(supported_entities=list(self.ENTITIES), name=type(self).__name__, supported_language="en")
+
+    def load(self) -> None:  # nothing to load: rules are compiled regexes
+        pass
+
+    def analyze(self, text: str, entities: list[str], nlp_artifacts=None) -> list[RecognizerResult]:
+        wanted = set(entities) if entities else set(self.ENTITIES)
+        return [_result(self, span) for span in type(self).find(text) if span.entity in wanted]
+
+
+def _result(recognizer: EntityRecognizer, span: Span) -> RecognizerResult:
+    return RecognizerResult(
+        span.entity, span.start, span.end, span.score,
+        recognition_metadata={RecognizerResult.RECOGNIZER_NAME_KEY: recognizer.name,
+                              RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: recognizer.id},
+    )
+
+
+# ---------------------------------------------- Triage's validators (old verdicts)
+
+
+class CardRecognizer(RuleRecognizer):
+    ENTITIES = ("CREDIT_CARD",)
+    find = staticmethod(validated.cards)
+
+
+class IbanRecognizer(RuleRecognizer):
+    ENTITIES = ("IBAN_CODE",)
+    find = staticmethod(validated.ibans)
+
+
+class SsnRecognizer(RuleRecognizer):
+    ENTITIES = ("US_SSN",)
+    find = staticmethod(validated.ssns)
+
+
+class EmailRecognizer(RuleRecognizer):
+    ENTITIES = ("EMAIL_ADDRESS",)
+    find = staticmethod(validated.emails)
+
+
+class PhoneRecognizer(RuleRecognizer):
+    ENTITIES = ("PHONE_NUMBER",)
+    find = staticmethod(validated.phones)
+
+
+class IpRecognizer(RuleRecognizer):
+    ENTITIES = ("IP_ADDRESS",)
+    find = staticmethod(validated.ips)
+
+
+class ApiKeyRecognizer(RuleRecognizer):
+    ENTITIES = ("API_KEY",)
+    find = staticmethod(validated.api_keys)
+
+
+class MedicalIdRecognizer(RuleRecognizer):
+    ENTITIES = ("MEDICAL_RECORD_NUMBER", "DATE_OF_BIRTH")
+    find = staticmethod(validated.medical_ids)
+
+
+# ------------------------------------------------------------- new rules
+
+
+class ObfuscatedEmailRecognizer(RuleRecognizer):
+    ENTITIES = ("EMAIL_ADDRESS",)
+    find = staticmethod(validated.obfuscated_emails)
+
+
+class DateOfBirthRecognizer(RuleRecognizer):
+    ENTITIES = ("DATE_OF_BIRTH",)
+    find = staticmethod(identity.dates_of_birth)
+
+
+def _documents(text: str) -> Iterator[Span]:
+    yield from identity.licences(text)
+    yield from identity.passports(text)
+    yield from identity.national_ids(text)
+
+
+class IdentityDocumentRecognizer(RuleRecognizer):
+    ENTITIES = ("DRIVER_LICENSE", "PASSPORT", "NATIONAL_ID")
+    find = staticmethod(_documents)
+
+
+class AccountNumberRecognizer(RuleRecognizer):
+    ENTITIES = ("ACCOUNT_NUMBER",)
+    find = staticmethod(identity.account_numbers)
+
+
+class AddressRecognizer(RuleRecognizer):
+    ENTITIES = ("STREET_ADDRESS",)
+    find = staticmethod(identity.addresses)
+
+
+class SecretRecognizer(RuleRecognizer):
+    ENTITIES = ("PASSWORD",)
+    find = staticmethod(secrets.secrets)
+
+
+class SpelledNumberRecognizer(RuleRecognizer):
+    ENTITIES = ("CREDIT_CARD", "US_SSN", "PHONE_NUMBER", "ACCOUNT_NUMBER", "PASSPORT", "DRIVER_LICENSE",
+                "PASSWORD", "SPELLED_NUMBER")
+    find = staticmethod(spelled.spelled_numbers)
+
+
+class HealthCueRecognizer(RuleRecognizer):
+    ENTITIES = ("HEALTH_DATA",)
+    find = staticmethod(cues.health)
+
+
+class SalaryCueRecognizer(RuleRecognizer):
+    ENTITIES = ("SALARY",)
+    find = staticmethod(cues.salary)
+
+
+class AccountRecordCueRecognizer(RuleRecognizer):
+    ENTITIES = ("ACCOUNT_RECORD",)
+    find = staticmethod(cues.account_record)
+
+
+class SpecialCategoryCueRecognizer(RuleRecognizer):
+    ENTITIES = ("SPECIAL_CATEGORY",)
+    find = staticmethod(cues.special_category)
+
+
+class PatternPersonRecognizer(RuleRecognizer):
+    ENTITIES = ("PERSON",)
+    find = staticmethod(persons.pattern_persons)
+
+
+# ---------------------------------------------------------------- spaCy
+
+# Components NER does not need: dropping them halves spaCy's time per text.
+_UNUSED_COMPONENTS = ("parser", "tagger", "morphologizer", "attribute_ruler", "lemmatizer", "senter")
+_PERSON_LABELS = frozenset({"PERSON", "PER"})
+
+
+class SpacyPersonRecognizer(EntityRecognizer):
+    """Person names from a spaCy pipeline's NER, read only within reach of a context cue."""
+
+    def __init__(self, model: str, reach: int, cue_finders: Iterable[Finder]):
+        self.model = model
+        self.reach = reach
+        self.cue_finders = tuple(cue_finders)
+        self._nlp = None
+        # spaCy's string store grows as it meets new words: one text at a time.
+        self._lock = threading.Lock()
+        # Presidio's constructor calls load(): the pipeline is ready when this returns.
+        super().__init__(supported_entities=["PERSON"], name="SpacyPersonRecognizer", supported_language="en")
+
+    def load(self) -> None:
+        import spacy  # heavy: only when a detector is built
+
+        self._nlp = spacy.load(self.model, exclude=list(_UNUSED_COMPONENTS))
+        if "ner" not in self._nlp.pipe_names:
+            raise ValueError(f"spaCy pipeline {self.model!r} has no 'ner' component")
+        self._nlp("Warm up with Jane Doe.")  # the first call allocates; keep it off the request path
+
+    def analyze(self, text: str, entities: list[str], nlp_artifacts=None) -> list[RecognizerResult]:
+        spans = [(s.start, s.end) for find in self.cue_finders for s in find(text)]
+        if not spans:
+            return []
+        return [_result(self, span) for span in self.names(text, persons.windows(text, spans, self.reach))]
+
+    def names(self, text: str, windows: list[tuple[int, int]]) -> list[Span]:
+        """PERSON spans found by NER inside `windows` (offsets in `text`)."""
+        found = []
+        with self._lock:
+            docs = list(self._nlp.pipe(text[lo:hi] for lo, hi in windows))
+        for (lo, _), doc in zip(windows, docs):
+            for ent in doc.ents:
+                if ent.label_ in _PERSON_LABELS and any(ch.isupper() for ch in ent.text):
+                    start, end = lo + ent.start_char, lo + ent.end_char
+                    if text[start:end].endswith(("'s", "’s")):
+                        end -= 2
+                    found.append(Span("PERSON", start, end, 0.85))
+        return found
+
+
+# ------------------------------------------------------- context enhancer
+
+_WORDS = re.compile(r"[a-z0-9]+")
+
+
+class WindowContextEnhancer(ContextAwareEnhancer):
+    """Presidio's context boost, read from the raw text around a span instead of spaCy lemmas.
+
+    Our own rules carry no context words and pass through unchanged; Presidio's
+    predefined recognizers (weak base scores plus context words) get the usual
+    +0.35 when one of their words is within `reach` characters.
+    """
+
+    def __init__(self, reach: int = 60):
+        super().__init__(context_similarity_factor=0.35, min_score_with_context_similarity=0.4,
+                         context_prefix_count=5, context_suffix_count=0)
+        self.reach = reach
+
+    def enhance_using_context(self, text, raw_results, nlp_artifacts, recognizers, context=None):
+        by_id = {r.id: r for r in recognizers}
+        for result in raw_results:
+            rec = by_id.get(result.recognition_metadata.get(RecognizerResult.RECOGNIZER_IDENTIFIER_KEY))
+            words = [w.lower() for w in (getattr(rec, "context", None) or [])] + [w.lower() for w in context or []]
+            if not words:
+                continue
+            near = set(_WORDS.findall(text[max(0, result.start - self.reach): result.start].lower()))
+            if any(w in near or any(n.startswith(w) for n in near) for w in words):
+                result.score = min(self.MAX_SCORE, max(result.score + self.context_similarity_factor,
+                                                       self.min_score_with_context_similarity))
+        return raw_results

@@ -1,0 +1,187 @@
+"""Identity documents, dates of birth, account numbers and street addresses.
+
+Owns rules where a label or a street/birth cue makes a value identifying:
+"driver's licence D1234567", "passport no. X12345678", "NI number
+GH 25 46 21 D", "account number 0045 1237 8", "born on 14 March 1985",
+"Jakobstrasse 89, 4943 Oeschenbach". Bare numbers without a label are
+left alone (order numbers, room numbers, versions).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from serve_app.privacy.findings import Span
+
+# -------------------------------------------------------- labelled values
+
+_TOKEN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9./-]*[A-Za-z0-9])?|[#:=]")
+_FILLER = frozenset({"number", "numbers", "no", "no.", "nr", "nr.", "num", "#", "is", "was", "id", "of",
+                     "the", "my", "his", "her", "their", ":", "=", "-", "code", "reads", "ends", "in"})
+
+
+def value_after(text: str, pos: int, *, min_digits: int = 4, max_chars: int = 28) -> tuple[int, int] | None:
+    """The ID-like value right after a label: tokens with digits or short capitals, e.g. "GH 25 46 21 D"."""
+    start = end = None
+    digits = 0
+    fillers = 0
+    for m in _TOKEN.finditer(text, pos, min(len(text), pos + 90)):
+        tok = m.group()
+        gap = text[(end if end is not None else pos): m.start()]
+        if "\n" in gap or (end is not None and any(c in gap for c in ",;()")):
+            break
+        if start is None and tok.lower() in _FILLER and fillers < 5:
+            fillers += 1
+            continue
+        idlike = any(c.isdigit() for c in tok) or (tok.isupper() and len(tok) <= 3)
+        if not idlike or (start is not None and m.end() - start > max_chars):
+            break
+        start = m.start() if start is None else start
+        end = m.end()
+        digits += sum(c.isdigit() for c in tok)
+    if start is None or digits < min_digits:
+        return None
+    return start, end
+
+
+def _labelled(text: str, label: re.Pattern, entity: str, score: float, min_digits: int) -> Iterator[Span]:
+    for m in label.finditer(text):
+        found = value_after(text, m.end(), min_digits=min_digits)
+        if found:
+            yield Span(entity, found[0], found[1], score)
+
+
+_LICENCE = re.compile(
+    r"\b(?:driver'?s?'? ?licen[cs]e|driving licen[cs]e|licen[cs]e (?:number|no\b|#|id)|lic\. ?(?:no|#)|"
+    r"dl (?:number|no\b|#)|permis de conduire|f(?:ü|ue|u)hrerschein(?:nummer)?|rijbewijs(?:nummer)?|"
+    r"carnet de conducir|patente di guida|cdl)",
+    re.IGNORECASE,
+)
+_DL = re.compile(r"\b(?:DL|D/L)\b")
+# UK DVLA: 5 surname letters, 6 digits (birth), 2 initials, check digit, 2 letters.
+_UK_LICENCE = re.compile(r"\b[A-Z9]{5}\d{6}[A-Z9]{2}\d[A-Z]{2}\b")
+_PASSPORT = re.compile(r"\bpass ?port(?:s|'s)?\b", re.IGNORECASE)
+_MRZ = re.compile(r"\bP<[A-Z]{3}[A-Z]+<<[A-Z<]{5,}")
+_NATIONAL_ID = re.compile(
+    r"\b(?:national (?:id(?:entity)?|identification|insurance)|ni number|nino|nhs (?:number|no\b)|"
+    r"social insurance number|sin\b(?= *(?:number|no\b|#|:|is))|tax (?:id|identification|file|reference)|"
+    r"\btin\b|\bitin\b|tfn|aadhaa?r|pan (?:card|number)|nif|nie|dni|bsn|cpf|curp|rfc|personnummer|pesel|"
+    r"codice fiscale|steuer-?id|steueridentifikationsnummer|medicare (?:number|card|id)|medicaid (?:id|number)|"
+    r"health (?:card|insurance) (?:number|no\b|id)|id card (?:number|no\b)|identity card|citizen (?:id|number)|"
+    r"cnp|egn|hetu|henkil(?:ö|o)tunnus|cpr(?: number| nr)?|f(?:ø|o)dselsnummer|kennitala|ahv|oib|emšo|emso|"
+    r"isikukood|rodné číslo|birth number|personal (?:id|identification|identity) (?:number|code|no\b))",
+    re.IGNORECASE,
+)
+_ACCOUNT = re.compile(
+    r"\b(?:(?:bank |checking |savings |current )?account (?:number|no\b|#|num\b)|acct\.?|a/c|"
+    r"routing (?:number|no\b|#)|aba(?: number)?|sort code|bsb|swift|bic|"
+    r"policy (?:number|no\b|#)|member (?:id|number|no\b)|subscriber (?:id|number)|group (?:number|no\b)|"
+    r"beneficiary (?:id|number)|insurance (?:id|number|policy)|health plan (?:id|number))",
+    re.IGNORECASE,
+)
+_ACCOUNT_BARE = re.compile(r"\baccount\s*#?\s*(?=\d{6})", re.IGNORECASE)
+
+
+def licences(text: str) -> Iterator[Span]:
+    yield from _labelled(text, _LICENCE, "DRIVER_LICENSE", 0.9, 4)
+    yield from _labelled(text, _DL, "DRIVER_LICENSE", 0.85, 5)
+    for m in _UK_LICENCE.finditer(text):
+        yield Span("DRIVER_LICENSE", m.start(), m.end(), 0.9)
+
+
+def passports(text: str) -> Iterator[Span]:
+    yield from _labelled(text, _PASSPORT, "PASSPORT", 0.9, 4)
+    for m in _MRZ.finditer(text):
+        yield Span("PASSPORT", m.start(), m.end(), 0.95)
+
+
+def national_ids(text: str) -> Iterator[Span]:
+    yield from _labelled(text, _NATIONAL_ID, "NATIONAL_ID", 0.9, 5)
+
+
+def account_numbers(text: str) -> Iterator[Span]:
+    yield from _labelled(text, _ACCOUNT, "ACCOUNT_NUMBER", 0.9, 6)
+    yield from _labelled(text, _ACCOUNT_BARE, "ACCOUNT_NUMBER", 0.85, 6)
+
+
+# ---------------------------------------------------------- date of birth
+
+_MONTH = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
+          r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?")
+_UNIT = r"(?:one|two|three|four|five|six|seven|eight|nine)"
+_TEEN = r"(?:ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen)"
+_TENS = r"(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)"
+_ORD_UNIT = r"(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth)"
+_ORD = (rf"(?:{_ORD_UNIT}|tenth|eleventh|twelfth|(?:thir|four|fif|six|seven|eigh|nine)teenth|"
+        rf"twentieth|thirtieth|(?:twenty|thirty)[ -]{_ORD_UNIT})")
+_DAY = rf"(?:\d{{1,2}}(?:st|nd|rd|th)?|{_ORD})"
+_YEAR_WORDS = (rf"(?:(?:nineteen|twenty)[ -](?:hundred|oh[ -]{_UNIT}|{_TEEN}|{_TENS}(?:[ -]{_UNIT})?)|"
+               rf"two thousand(?: and)?(?:[ -](?:{_TEEN}|{_TENS}(?:[ -]{_UNIT})?|{_UNIT}))?)")
+_YEAR = rf"(?:\d{{4}}|'\d{{2}}|{_YEAR_WORDS})"
+_DATE = (rf"(?:\d{{1,2}}[/.-]\d{{1,2}}[/.-](?:\d{{4}}|\d{{2}})|\d{{4}}[/.-]\d{{1,2}}[/.-]\d{{1,2}}|"
+         rf"(?:the )?{_DAY}(?: of)?[ -]{_MONTH},?[ -]{_YEAR}|{_MONTH} (?:the )?{_DAY},? {_YEAR})")
+_BIRTH = re.compile(
+    rf"\b(?:born|dob|d\.o\.b\.?|date of birth|birth ?date|birthday|date de naissance|geburtsdatum|"
+    rf"fecha de nacimiento|b\.)(?=[\s:,(-])[^.\n;]{{0,32}}?\b({_DATE})",
+    re.IGNORECASE,
+)
+# Birth years this old belong to historical figures, not to data subjects.
+_OLDEST_YEAR = 1920
+
+
+def dates_of_birth(text: str) -> Iterator[Span]:
+    for m in _BIRTH.finditer(text):
+        year = re.search(r"\d{4}", m.group(1))
+        if year and int(year.group()) < _OLDEST_YEAR and not re.match(r"\d{4}[/.-]", m.group(1)):
+            continue
+        yield Span("DATE_OF_BIRTH", m.start(1), m.end(1), 0.95)
+
+
+# --------------------------------------------------------------- addresses
+
+_CAP = r"[^\W\d_a-z][\w'’.-]*"
+_LINK = r"(?:de|del|della|di|da|do|dos|la|le|du|des|van|von|der|den|of|the|y)"
+_EN_TYPES = (r"(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Place|Pl|Square|Sq|"
+             r"Terrace|Terr|Way|Close|Crescent|Cres|Parkway|Pkwy|Highway|Hwy|Circle|Cir|Trail|Alley|Row|"
+             r"Gardens|Grove|Mews|Walk|Hill|Heights|Loop|Pike|Plaza|Ridge|Run|Crossing|Point)")
+_PREFIX_TYPES = (r"(?:Via|Viale|Piazza|Piazzale|Corso|Vicolo|Calle|Avenida|Av\.|Rua|Travessa|Largo|Praça|Carrer|"
+                 r"Passeig|Paseo|Plaza|Camino|Rue|rue|Avenue|Boulevard|Chemin|chemin|Cours|Impasse|Allée|Quai|"
+                 r"Strada|Ulica|ul\.|al\.|Aleja|Plac|Osiedle|Odos|Leoforos|Ulitsa|Prospekt|Rruga|Calea)")
+_SUFFIX_WORDS = (r"(?:straße|strasse|str\.|gasse|weg|platz|allee|ring|damm|ufer|gata|gatan|vägen|väg|vej|veien|"
+                 r"vegen|gate|gade|straat|laan|gracht|plein|kade|singel|katu|tie|polku|kuja|tee|utca|út|tér|"
+                 r"ulica|cesta|ulice|náměstí|sokak|caddesi)")
+_NUM = r"\d{1,5}[A-Za-z]?(?:[-/]\d{1,4}[A-Za-z]?)?"
+_ADDRESSES = (
+    re.compile(rf"\b{_NUM},?\s+(?:(?:{_CAP}|{_LINK})\s+){{0,4}}{_EN_TYPES}\b\.?"),
+    re.compile(rf"\b{_NUM},?\s+{_PREFIX_TYPES}\s+(?:(?:{_LINK}|l'|d')\s*)?{_CAP}(?:\s+{_CAP}){{0,3}}"),
+    re.compile(rf"\b{_PREFIX_TYPES}\s+(?:(?:{_CAP}|{_LINK}|\d{{1,2}})\s+){{0,5}}?{_NUM}\b(?![.,]\d)"),
+    re.compile(rf"\b{_CAP}{_SUFFIX_WORDS}\s+{_NUM}\b", re.IGNORECASE),
+    re.compile(rf"\b{_CAP}\s+(?:{_CAP}\s+)?{_SUFFIX_WORDS}\s+{_NUM}\b"),
+    re.compile(r"\b(?:P\.? ?O\.? ?Box|Post ?box|Postfach|Apartado(?: de correos)?|Casilla|Boîte postale|BP)\s*\d{1,6}\b",
+               re.IGNORECASE),
+    # Street words and a house number, then a postcode and a town: "Na Kopci 278, 533 41 Lázne".
+    re.compile(rf"\b(?:{_CAP}\s+){{1,4}}{_NUM},\s*(?:[A-Z]{{1,2}}-?)?\d{{3,5}}(?:[ -]\d{{2,3}})?\s+{_CAP}"),
+)
+_ADDRESS_CUE = re.compile(
+    r"\b(?:(?:my|his|her|their|our|the|new|home|mailing|postal|billing|shipping|delivery) address(?: is|:)|"
+    r"address:|(?:i|we|he|she|they) (?:live|lives|living|reside|resides|stay|stays) (?:at|on)|"
+    r"(?:ship|send|deliver|mail|post|return|forward) (?:it |them |this |that |the \w+ |everything )?to|"
+    r"moved to|relocated to|residing at|domiciled at)\s+",
+    re.IGNORECASE,
+)
+_NOT_PLACE = re.compile(r"(?:room|gate|table|desk|floor|page|line|step|version|chapter|section|level|"
+                        r"terminal|platform|seat|slide|row|item|task|ticket|order)\b", re.IGNORECASE)
+
+
+def addresses(text: str) -> Iterator[Span]:
+    for pattern in _ADDRESSES:
+        for m in pattern.finditer(text):
+            yield Span("STREET_ADDRESS", m.start(), m.end(), 0.85)
+    for m in _ADDRESS_CUE.finditer(text):
+        chunk = re.match(r"[^.\n;!?]{4,90}", text[m.end(): m.end() + 90])
+        if not chunk or _NOT_PLACE.match(chunk.group()):
+            continue
+        words = chunk.group()
+        if re.search(r"\b\d{1,5}[A-Za-z]?\b", words) and re.search(r"[^\W\d_a-z][a-z]{2,}", words):
+            yield Span("STREET_ADDRESS", m.end(), m.end() + len(words.rstrip(" ,")), 0.75)

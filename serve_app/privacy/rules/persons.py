@@ -1,0 +1,88 @@
+"""Person names from wording alone, and the windows where spaCy should look.
+
+Owns the cheap half of person detection: titles ("Mrs. Hamanová"),
+relations ("my patient Anna Kowalski", "employee Tom Becker"), form labels
+("Name: Jean Dupont") and "named X". These catch names that a small NER
+model misses (rare or foreign names, lower-case text after a relation).
+spaCy NER runs only inside `windows()`: the stretches around a context cue,
+since a person far from any cue never makes a text sensitive.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+
+from serve_app.privacy.findings import Span
+
+_NAME = r"[^\W\d_a-z][\w'’-]+(?:\s+[^\W\d_a-z][\w'’-]+){0,2}"
+_TITLE = re.compile(rf"\b(?:Mr|Mrs|Ms|Miss|Mx|Mister|Madam|Mme|Herr|Frau|Señora?|Sra?|Sir|Dame|Lady|Lord)\.?\s+({_NAME})")
+_RELATION = (r"patient|client|customer|employee|colleague|co-?worker|tenant|student|pupil|resident|applicant|"
+             r"candidate|manager|boss|friend|neighbou?r|wife|husband|partner|spouse|son|daughter|mother|father|"
+             r"mom|mum|dad|brother|sister|uncle|aunt|cousin|grandmother|grandfather|grandma|grandpa|niece|nephew|"
+             r"boyfriend|girlfriend|fianc[ée]e?|child|kid|baby|subordinate|report|contractor|teammate|intern|"
+             r"member|user|guest|caller|claimant|insured|beneficiary|account holder|cardholder|landlord|roommate")
+_RELATION_NAME = re.compile(rf"\b(?i:{_RELATION})s?\b,?\s+(?:named\s+|called\s+)?({_NAME})")
+_LABEL = re.compile(r"\b(?:name|full name|patient name|employee name|customer name|client name|patient|employee|"
+                    r"customer|client|account holder|insured|beneficiary|applicant|subject)\s*[:=]\s*"
+                    r"([A-Za-z][\w'’-]+(?:[ \t]+[A-Za-z][\w'’-]+){0,2})", re.IGNORECASE)
+_NAMED = re.compile(rf"\b(?:named|called|Dear|Hi|Hello|Attn:?|attention)\s+({_NAME})")
+# Words that can follow a relation word with a capital but are not names.
+_NOT_NAMES = frozenset("""
+I The A An This That These Those He She It They We You His Her Their Our My Your Who Whom Whose Which What
+When Where Why How Has Have Had Is Was Are Were Will Would Can Could Should May Might Must Do Does Did And Or
+But With At In On From Of For To By As If Then So Not No Yes Portal Services Service Support Team Account ID
+Number Record Records Care Relations Experience Success Data Information Details Profile Name Names Monday
+Tuesday Wednesday Thursday Friday Saturday Sunday January February March April May June July August
+September October November December Today Tomorrow Yesterday All Every Each Some Any Please Thanks Thank
+""".split())
+_CLINICIAN = re.compile(r"(?:\b(?:Dr|Doctor|Prof|Professor|Nurse|RN|NP|PA|Physician|Surgeon|Therapist|"
+                        r"Oncologist|Cardiologist|Psychiatrist|Pharmacist|Dentist|Midwife)\.?\s*)$", re.IGNORECASE)
+
+
+def _clean(text: str, start: int, end: int) -> tuple[int, int] | None:
+    """Trim possessives and trailing non-names; None when nothing name-like remains."""
+    words = list(re.finditer(r"\S+", text[start:end]))
+    kept = []
+    for w in words:
+        word = w.group().rstrip(",.;:!?")
+        if word.removesuffix("'s").removesuffix("’s") in _NOT_NAMES or not word[:1].isalpha():
+            break
+        kept.append((start + w.start(), start + w.start() + len(word)))
+        if word.endswith(("'s", "’s")):
+            break
+    if not kept:
+        return None
+    s, e = kept[0][0], kept[-1][1]
+    if text[s:e].endswith(("'s", "’s")):
+        e -= 2
+    return (s, e) if e - s >= 2 else None
+
+
+def pattern_persons(text: str) -> Iterator[Span]:
+    for pattern, score in ((_TITLE, 0.85), (_RELATION_NAME, 0.8), (_LABEL, 0.85), (_NAMED, 0.8)):
+        for m in pattern.finditer(text):
+            found = _clean(text, m.start(1), m.end(1))
+            if found:
+                yield Span("PERSON", found[0], found[1], score)
+
+
+def is_clinician(text: str, start: int) -> bool:
+    """Is the name at `start` introduced as a doctor or nurse (the carer, not the patient)?"""
+    return _CLINICIAN.search(text[max(0, start - 16): start]) is not None
+
+
+def windows(text: str, cues: Iterable[tuple[int, int]], reach: int) -> list[tuple[int, int]]:
+    """Merged stretches of `text` within `reach` characters of a cue, widened to word boundaries."""
+    merged: list[list[int]] = []
+    for s, e in sorted(cues):
+        lo, hi = max(0, s - reach), min(len(text), e + reach)
+        while lo > 0 and not text[lo - 1].isspace():
+            lo -= 1
+        while hi < len(text) and not text[hi].isspace():
+            hi += 1
+        if merged and lo <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], hi)
+        else:
+            merged.append([lo, hi])
+    return [(lo, hi) for lo, hi in merged]

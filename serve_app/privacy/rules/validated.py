@@ -1,0 +1,272 @@
+"""Triage's checksum- and shape-validated identifiers, as span finders.
+
+Reuses the shapes and validators of `serve_app.classifier.sensitive` (Luhn,
+IBAN mod-97, SSN ranges, NANP rules, octet ranges, key formats, labelled
+DOB/MRN) so the old verdicts hold, and widens them where leaks showed gaps:
+cards behind a stray digit or in dotted layouts, labelled phones without a
+country code, IPv6, more token formats. Network ranges, netmasks and public
+resolvers are not a host's address and are not reported.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Iterator
+
+from serve_app.classifier.sensitive import (  # the validators this package builds on
+    _API_KEYS,
+    _DOB,
+    _EMAIL,
+    _IBAN,
+    _IPV4,
+    _MRN,
+    _PHONE_INTL,
+    _PHONE_US,
+    _SSN,
+    _VERSION_BEFORE,
+    _iban_candidates,
+    iban_ok,
+    luhn_ok,
+)
+from serve_app.privacy.findings import Span
+
+# ------------------------------------------------------------------ cards
+
+# Digit groups joined by a short separator: "4111 1111 1111 1111",
+# "4111.1111.1111.1111", "4111 - 1111 - ...", "4 1 1 1 ...".
+_DIGIT_RUN = re.compile(r"(?<![\w,-])\d+(?:(?: ?[-./_] ?| {1,2})\d+)*(?!\w)")
+_GROUP = re.compile(r"\d+")
+_MATH_NEAR = re.compile(
+    r"[+*/^=×÷%]|\b(?:prime|factori[sz]e|factors?|divisible|mod(?:ulo)?|compute|calculate|multiply|"
+    r"product|sum|digits|remainder|gcd|lcm|square|cube|root|log|sqrt|binary|hex|convert|round)\b",
+    re.IGNORECASE,
+)
+_CARD_WORDS = re.compile(r"\b(?:card|visa|master ?card|amex|american express|discover|credit|debit|cc|cvv|"
+                         r"pay(?:ment)?|charge|billing|expir\w*)\b", re.IGNORECASE)
+
+
+def _card_ok(digits: str) -> bool:
+    # Issuer ranges start with 2-6 (see sensitive._cards): drops zero-padded IDs.
+    return 13 <= len(digits) <= 19 and digits[0] in "23456" and luhn_ok(digits)
+
+
+def cards(text: str) -> Iterator[Span]:
+    for run in _DIGIT_RUN.finditer(text):
+        groups = [(m.start(), m.end()) for m in _GROUP.finditer(run.group())]
+        if sum(e - s for s, e in groups) < 13:
+            continue
+        base = run.start()
+        found = _card_in_groups(run.group(), groups)
+        if found is None:
+            continue
+        s, e = found
+        if len(groups) == 1 and _arithmetic(text, base + s, base + e):
+            continue
+        yield Span("CREDIT_CARD", base + s, base + e, 1.0)
+
+
+def _card_in_groups(run: str, groups: list[tuple[int, int]]) -> tuple[int, int] | None:
+    """The whole run, else its longest valid prefix, else its longest valid suffix."""
+    n = len(groups)
+    spans = [(0, n)] + [(0, j) for j in range(n - 1, 0, -1)] + [(i, n) for i in range(1, n)]
+    for i, j in spans:
+        s, e = groups[i][0], groups[j - 1][1]
+        digits = "".join(run[a:b] for a, b in groups[i:j])
+        if _card_ok(digits):
+            return s, e
+    return None
+
+
+def _arithmetic(text: str, start: int, end: int) -> bool:
+    """A bare long number next to arithmetic and far from card words is math, not a card."""
+    window = text[max(0, start - 40): end + 40]
+    return bool(_MATH_NEAR.search(window)) and not _CARD_WORDS.search(window)
+
+
+# ------------------------------------------------------------ iban / ssn
+
+
+def ibans(text: str) -> Iterator[Span]:
+    for m in _IBAN.finditer(text):
+        raw = m.group().upper()
+        for candidate in _iban_candidates(raw):
+            if iban_ok(candidate):
+                yield Span("IBAN_CODE", m.start(), m.start() + _raw_length(raw, len(candidate)), 1.0)
+                break
+
+
+def _raw_length(raw: str, compact_len: int) -> int:
+    """Characters of `raw` (with spaces) that hold the first `compact_len` alphanumerics."""
+    seen = 0
+    for i, ch in enumerate(raw):
+        if ch != " ":
+            seen += 1
+            if seen == compact_len:
+                return i + 1
+    return len(raw)
+
+
+def _ssn_ok(area: str, group: str, serial: str) -> bool:
+    return area not in ("000", "666") and area[0] != "9" and group != "00" and serial != "0000"
+
+
+_SSN_LABELLED = re.compile(
+    r"\b(?:SSN|SS#|social security(?: number| no\.?| #)?|social(?: number)?)\s*(?:is|was|:|#|=|-)?\s*"
+    r"(?:number\s*)?(?:is\s*)?(\d{3})[ .]?(\d{2})[ .]?(\d{4})(?!\d)",
+    re.IGNORECASE,
+)
+
+
+def ssns(text: str) -> Iterator[Span]:
+    for m in _SSN.finditer(text):
+        if _ssn_ok(*m.groups()):
+            yield Span("US_SSN", m.start(), m.end(), 1.0)
+    for m in _SSN_LABELLED.finditer(text):
+        if _ssn_ok(*m.groups()):
+            yield Span("US_SSN", m.start(1), m.end(3), 0.95)
+
+
+# ------------------------------------------------------- email / phone
+
+
+def emails(text: str) -> Iterator[Span]:
+    if "@" in text:
+        for m in _EMAIL.finditer(text):
+            yield Span("EMAIL_ADDRESS", m.start(), m.end(), 1.0)
+
+
+_AT = r"(?:\s*(?:\(at\)|\[at\]|\{at\}|<at>|\(@\)|\[@\])\s*|\s+(?:at|AT)\s+|\s*@\s+|\s+@\s*)"
+_DOT = r"(?:\s*(?:\(dot\)|\[dot\]|\{dot\}|<dot>|\(\.\)|\[\.\])\s*|\s+(?:dot|DOT)\s+|\.)"
+_TLD = (r"(?i:com|net|org|edu|gov|mil|io|co|uk|de|fr|es|it|nl|be|ch|at|se|no|dk|fi|pl|cz|pt|br|ca|au|nz|jp|cn|"
+        r"in|ru|us|info|biz|me|tv|ai|app|dev|eu|ie|mx|ar|za|kr|tw|hk|sg|gr|hu|ro|sk|si|ee|lt|lv|is|gl|tn|uy)")
+_OBFUSCATED = re.compile(
+    rf"(?<![\w.+-])(?P<local>[A-Za-z0-9][\w+-]*(?:{_DOT}[\w+-]+)*){_AT}"
+    rf"(?P<domain>[A-Za-z0-9][\w-]*(?:{_DOT}[A-Za-z0-9][\w-]*)*{_DOT}{_TLD})\b",
+)
+# "look at example.com" is not an address: the word before "at" must not be ordinary English.
+_NOT_LOCAL = frozenset("""
+look looking looked be is are was were am arrive arrived meet met stay stayed live lives lived work works worked
+found find hosted posted published available located online sign signed log logged it this that here there me
+us them him her you we they one someone anyone everyone nothing something what which who see seen check
+checked go went visit visited click shop buy bought sold sell listed aimed good bad best great home away
+""".split())
+
+
+_MAIL_CUE = re.compile(r"\b(?:e-?mail|mail|contact|write|reach|address|inbox)\b", re.IGNORECASE)
+
+
+def obfuscated_emails(text: str) -> Iterator[Span]:
+    for m in _OBFUSCATED.finditer(text):
+        local, whole = m.group("local"), m.group()
+        if "@" in whole and " " not in whole:
+            continue  # a plain address; emails() reports it
+        plain_at = re.search(r"\s(?:at|AT)\s", whole[len(local):]) is not None
+        spelled_dot = re.search(r"dot|DOT|\(\.\)|\[\.\]", whole) is not None
+        if plain_at and not spelled_dot and not re.search(r"[._\d]", local) and not _MAIL_CUE.search(
+                text, max(0, m.start() - 40), m.start()):
+            continue
+        if plain_at and local.lower() in _NOT_LOCAL:
+            continue
+        yield Span("EMAIL_ADDRESS", m.start(), m.end(), 0.9)
+
+_PHONE_LABEL = re.compile(
+    r"\b(?:phone|tel|telephone|mobile|cell(?:phone)?|landline|whats ?app|fax|hotline|"
+    r"(?:call|text|ring|reach|contact|sms) (?:me|him|her|them|us)(?: back)?|"
+    r"(?:my|his|her|their|your|mobile|cell|phone|contact) (?:number|no\.?|#))\b"
+    r"[^\d+\n]{0,18}(\+?\(?\d[\d ().-]{5,20}\d)",
+    re.IGNORECASE,
+)
+# National format with a trunk 0 and three or more groups: "020 7946 0958", "0521 61 09 13".
+_PHONE_TRUNK = re.compile(r"(?<![\w.+-])\(?0[1-9]\d{0,3}\)?(?:[ .-]\d{2,4}){2,4}(?![\w-]|\.\d)")
+
+
+def phones(text: str) -> Iterator[Span]:
+    for m in _PHONE_US.finditer(text):
+        area = m.group(1) or m.group(2)
+        if area[0] in "23456789" and m.group(3)[0] in "23456789":
+            yield Span("PHONE_NUMBER", m.start(), m.end(), 1.0)
+    for m in _PHONE_INTL.finditer(text):
+        if 8 <= sum(ch.isdigit() for ch in m.group()) <= 15:
+            yield Span("PHONE_NUMBER", m.start(), m.end(), 1.0)
+    for m in _PHONE_LABEL.finditer(text):
+        if 7 <= sum(ch.isdigit() for ch in m.group(1)) <= 15:
+            yield Span("PHONE_NUMBER", m.start(1), m.end(1), 0.9)
+    for m in _PHONE_TRUNK.finditer(text):
+        if 9 <= sum(ch.isdigit() for ch in m.group()) <= 12:
+            yield Span("PHONE_NUMBER", m.start(), m.end(), 0.7)
+
+
+# ------------------------------------------------------------------- ip
+
+_NOT_A_HOST = ("0.0.0.0", "255.255.255.255", "8.8.8.8", "8.8.4.4", "1.1.1.1", "1.0.0.1", "9.9.9.9")
+_IPV6 = re.compile(r"(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![\w:])")
+
+
+def ips(text: str) -> Iterator[Span]:
+    for m in _IPV4.finditer(text):
+        ip = m.group()
+        if _VERSION_BEFORE.search(text, max(0, m.start() - 10), m.start()):
+            continue
+        cidr = text[m.end(): m.end() + 1] == "/" and text[m.end() + 1: m.end() + 2].isdigit()
+        if cidr or ip in _NOT_A_HOST or ip.startswith(("127.", "255.")):
+            continue
+        yield Span("IP_ADDRESS", m.start(), m.end(), 1.0)
+    if "::" in text or text.count(":") >= 5:
+        for m in _IPV6.finditer(text):
+            if m.group().count(":") < 3:
+                continue
+            try:
+                addr = ipaddress.IPv6Address(m.group())
+            except ValueError:
+                continue
+            if not (addr.is_loopback or addr.is_unspecified):
+                yield Span("IP_ADDRESS", m.start(), m.end(), 1.0)
+
+
+# ------------------------------------------------------------- api keys
+
+_MORE_KEYS = re.compile(
+    "|".join((
+        r"\bsk-ant-[A-Za-z0-9_-]{20,}",  # Anthropic
+        r"\bhf_[A-Za-z0-9]{30,}\b",  # Hugging Face
+        r"\bglpat-[A-Za-z0-9_-]{20,}",  # GitLab
+        r"\bnpm_[A-Za-z0-9]{36}\b",
+        r"\bSG\.[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{16,}",  # SendGrid
+        r"\bSK[0-9a-f]{32}\b",  # Twilio
+        r"\bAC[0-9a-f]{32}\b",
+        r"\bya29\.[A-Za-z0-9_-]{20,}",  # Google OAuth access token
+        r"\b(?:pk|sk|rk)_(?:live|test)_[A-Za-z0-9]{10,}",
+        r"\bdop_v1_[a-f0-9]{64}\b",  # DigitalOcean
+        r"\bshpat_[a-fA-F0-9]{32}\b",  # Shopify
+        r"\bxapp-\d-[A-Za-z0-9-]{10,}",
+        r"\bAccountKey=[A-Za-z0-9+/=]{40,}",  # Azure storage connection string
+        r"-----BEGIN (?:OPENSSH|PGP|ENCRYPTED) PRIVATE KEY(?: BLOCK)?-----",
+    ))
+)
+
+
+def api_keys(text: str) -> Iterator[Span]:
+    for pattern in (_API_KEYS, _MORE_KEYS):
+        for m in pattern.finditer(text):
+            yield Span("API_KEY", m.start(), m.end(), 1.0)
+
+
+# ------------------------------------------------ labelled medical ids
+
+_PATIENT_ID = re.compile(
+    r"\b(?:patient (?:id|identifier|number|no\.?|#)|chart (?:number|no\.?|#)|hospital (?:number|no\.?|id)|"
+    r"medical record|health record (?:number|no\.?|#)|NHI|MRN)\s*(?:number|no\.?|#)?\s*(?:is|:|#|-)?\s*"
+    r"([A-Z]{0,3}[- ]?\d[\d-]{4,})\b",
+    re.IGNORECASE,
+)
+
+
+def medical_ids(text: str) -> Iterator[Span]:
+    for m in _MRN.finditer(text):
+        yield Span("MEDICAL_RECORD_NUMBER", m.start(), m.end(), 1.0)
+    for m in _PATIENT_ID.finditer(text):
+        yield Span("MEDICAL_RECORD_NUMBER", m.start(1), m.end(1), 0.95)
+    for m in _DOB.finditer(text):
+        yield Span("DATE_OF_BIRTH", m.start(), m.end(), 1.0)
+
