@@ -5,8 +5,9 @@ account-record or special-category cue counts only with a person within
 `context_chars` (and, for health, a person who is not introduced as the
 doctor); names inside a cue ("Crohn's disease") are not people; a cue
 inside a name ("Christian Müller") is not a cue; overlapping spans keep the
-strongest. Person names are reported only when the text is sensitive, and
-then every occurrence of them, so redaction leaves no copy behind. Pure.
+strongest. Person names and dates are reported only when the text is
+sensitive, and then every occurrence of a name, so redaction leaves no copy
+behind. Pure.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from serve_app.privacy.findings import NEEDS_PERSON, Finding
+from serve_app.privacy.findings import NEEDS_PERSON, NOT_SENSITIVE, Finding
 from serve_app.privacy.rules.persons import is_clinician
 
 
@@ -38,7 +39,8 @@ def combine(text: str, raw: Sequence[Finding], context_chars: int,
         raw = [f for f in raw if f.entity_type in allowed]
     people = [f for f in raw if f.entity_type == "PERSON"]
     cues = [f for f in raw if f.entity_type in NEEDS_PERSON]
-    others = [f for f in raw if f.entity_type != "PERSON" and f.entity_type not in NEEDS_PERSON]
+    dates = [f for f in raw if f.entity_type in NOT_SENSITIVE and f.entity_type != "PERSON"]
+    others = [f for f in raw if f.entity_type not in NOT_SENSITIVE and f.entity_type not in NEEDS_PERSON]
 
     # "Crohn's disease", "Hodgkin lymphoma": the name is part of the condition.
     people = [p for p in people if not any(_contains(c, p) and c.end - c.start > p.end - p.start for c in cues)]
@@ -51,7 +53,7 @@ def combine(text: str, raw: Sequence[Finding], context_chars: int,
     sensitive = others + kept
     if not sensitive:
         return ()
-    return _resolve(sensitive + _every_occurrence(text, people))
+    return _resolve(sensitive + dates + _every_occurrence(text, people))
 
 
 _NAME_WORD = re.compile(r"[^\W\d_a-z][\w'’-]{2,}")
@@ -75,7 +77,7 @@ def _every_occurrence(text: str, people: list[Finding]) -> list[Finding]:
 def _resolve(findings: list[Finding]) -> tuple[Finding, ...]:
     """Drop repeats and overlaps: sensitive data beats a name, then the higher score, then the longer span."""
     chosen: list[Finding] = []
-    order = sorted(set(findings), key=lambda f: (f.entity_type == "PERSON", -f.score, f.start - f.end,
+    order = sorted(set(findings), key=lambda f: (f.entity_type in NOT_SENSITIVE, -f.score, f.start - f.end,
                                                 f.start, f.entity_type, f.recognizer))
     for f in order:
         if not any(_overlaps(f, c) for c in chosen):

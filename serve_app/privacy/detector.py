@@ -12,7 +12,7 @@ cue, and not at all when there is none. Presidio's own NLP step is a
 no-op engine: no recognizer here needs its tokens or lemmas.
 
 Thread safety: analysis keeps no state between calls; the spaCy call is
-serialised by a lock inside `SpacyPersonRecognizer`. Safe to call from
+serialised by a lock inside `CueNameRecognizer`. Safe to call from
 `asyncio.to_thread` workers. Deterministic: same text and settings, same
 Findings.
 """
@@ -31,7 +31,7 @@ class PrivacyDetector:
 
     def __init__(self, settings: PrivacySettings | None = None):
         self.settings = settings or PrivacySettings()
-        self._analyzer, self._spacy = _build(self.settings)
+        self._analyzer, self._names = _build(self.settings)
 
     @property
     def recognizers(self) -> tuple[str, ...]:
@@ -52,9 +52,9 @@ class PrivacyDetector:
         raw = [Finding(r.entity_type, r.start, r.end, r.score,
                        r.recognition_metadata.get("recognizer_name", "")) for r in results]
         items = combine(text, raw, self.settings.context_chars, self.settings.entities)
-        if all_names and items and self._spacy is not None:
-            extra = [Finding(s.entity, s.start, s.end, s.score, self._spacy.name)
-                     for s in self._spacy.names(text, [(0, len(text))])]
+        if all_names and items and self._names is not None:
+            extra = [Finding(s.entity, s.start, s.end, s.score, self._names.name)
+                     for s in self._names.names(text, [(0, len(text))])]
             items = combine(text, list(items) + extra, self.settings.context_chars, self.settings.entities)
         return Findings(items, elapsed_ms=(time.perf_counter() - started) * 1000)
 
@@ -70,7 +70,7 @@ def _build(settings: PrivacySettings):
     rules = settings.rules
     chosen: list = [rec.CardRecognizer(), rec.IbanRecognizer(), rec.SsnRecognizer(), rec.EmailRecognizer(),
                     rec.PhoneRecognizer(), rec.IpRecognizer(), rec.ApiKeyRecognizer(), rec.MedicalIdRecognizer(),
-                    rec.PatternPersonRecognizer()]
+                    rec.PatternPersonRecognizer(), rec.DateRecognizer()]
     switches = (
         (rules.obfuscated_email, rec.ObfuscatedEmailRecognizer),
         (rules.date_of_birth, rec.DateOfBirthRecognizer),
@@ -88,10 +88,10 @@ def _build(settings: PrivacySettings):
     cue_finders = [finder for on, finder in ((rules.health, cues.health), (rules.salary, cues.salary),
                                              (rules.account_record, cues.account_record),
                                              (rules.special_category, cues.special_category)) if on]
-    spacy_recognizer = None
-    if settings.ner and cue_finders:
-        spacy_recognizer = rec.SpacyPersonRecognizer(settings.spacy_model, settings.context_chars, cue_finders)
-        chosen.append(spacy_recognizer)
+    names = None
+    if cue_finders:
+        names = rec.CueNameRecognizer(settings.spacy_model if settings.ner else None, settings.context_chars, cue_finders)
+        chosen.append(names)
     for name in settings.presidio_recognizers:
         cls = getattr(predefined, name, None)
         if cls is None:
@@ -103,4 +103,4 @@ def _build(settings: PrivacySettings):
     analyzer = AnalyzerEngine(registry=registry, nlp_engine=engine, supported_languages=["en"],
                               context_aware_enhancer=rec.WindowContextEnhancer(),
                               default_score_threshold=settings.score_threshold)
-    return analyzer, spacy_recognizer
+    return analyzer, names

@@ -18,6 +18,7 @@ ENTITY_TYPES: dict[str, str] = {
     "API_KEY": "API key, access token, JWT or private key block",
     "CREDIT_CARD": "card number (Luhn-valid), in digits or words",
     "CRYPTO": "cryptocurrency wallet address (Presidio)",
+    "DATE_TIME": "a full date (reported only next to sensitive data: dates about a person are PHI)",
     "DATE_OF_BIRTH": "a date of birth, in digits or words",
     "DRIVER_LICENSE": "driver's licence number",
     "EMAIL_ADDRESS": "e-mail address, plain or obfuscated",
@@ -38,8 +39,10 @@ ENTITY_TYPES: dict[str, str] = {
     "US_SSN": "US social security number",
 }
 
-# Identifies someone but is not private by itself ("Alice Johnson lives in Paris").
-NOT_SENSITIVE: frozenset[str] = frozenset({"PERSON"})
+# Identifies someone, or dates something about them, but is not private by
+# itself ("Alice Johnson lives in Paris", "the meeting is on 3 May 2025").
+# Reported only in a text that is sensitive for another reason, for redaction.
+NOT_SENSITIVE: frozenset[str] = frozenset({"PERSON", "DATE_TIME"})
 
 # Private only when a person is near: the cue alone is a general question
 # ("what are symptoms of diabetes?", "is $85,000 a good salary?").
@@ -72,8 +75,8 @@ class Finding:
 class Findings:
     """The sensitive spans of one text, sorted by position; empty when the text is clean.
 
-    `items` holds PERSON spans only when something sensitive was found, so
-    that redaction can replace the subject's name too.
+    `items` holds PERSON and DATE_TIME spans only when something sensitive
+    was found, so that redaction can replace the subject's name and dates too.
     """
 
     items: tuple[Finding, ...] = ()

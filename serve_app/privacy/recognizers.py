@@ -2,8 +2,8 @@
 
 Owns the Presidio side: each rule family of `serve_app.privacy.rules` becomes
 an `EntityRecognizer` subclass (one class per family, so an operator can
-import, subclass or drop one), `SpacyPersonRecognizer` runs NER only around
-context cues, and `WindowContextEnhancer` lets Presidio's predefined
+import, subclass or drop one), `CueNameRecognizer` looks for names (spaCy NER and
+capitalised runs) only around context cues, and `WindowContextEnhancer` lets Presidio's predefined
 recognizers use their context words without a lemmatizer. Imports Presidio
 at module level: only `detector.py` imports this module, when a detector is
 built.
@@ -105,6 +105,11 @@ class DateOfBirthRecognizer(RuleRecognizer):
     find = staticmethod(identity.dates_of_birth)
 
 
+class DateRecognizer(RuleRecognizer):
+    ENTITIES = ("DATE_TIME",)
+    find = staticmethod(identity.dates)
+
+
 def _documents(text: str) -> Iterator[Span]:
     yield from identity.licences(text)
     yield from identity.passports(text)
@@ -169,10 +174,16 @@ _UNUSED_COMPONENTS = ("parser", "tagger", "morphologizer", "attribute_ruler", "l
 _PERSON_LABELS = frozenset({"PERSON", "PER"})
 
 
-class SpacyPersonRecognizer(EntityRecognizer):
-    """Person names from a spaCy pipeline's NER, read only within reach of a context cue."""
+class CueNameRecognizer(EntityRecognizer):
+    """Person names near a context cue: spaCy NER plus capitalised-name runs.
 
-    def __init__(self, model: str, reach: int, cue_finders: Iterable[Finder]):
+    Small NER models tag many foreign names as ORG or FAC, or miss them
+    ("Izaket Musliyevich suffers from ..."), so runs of title-case words
+    that are not openers, places or organisations count too. Both look only
+    within `reach` of a cue. With `model=None` spaCy is not loaded.
+    """
+
+    def __init__(self, model: str | None, reach: int, cue_finders: Iterable[Finder]):
         self.model = model
         self.reach = reach
         self.cue_finders = tuple(cue_finders)
@@ -180,9 +191,11 @@ class SpacyPersonRecognizer(EntityRecognizer):
         # spaCy's string store grows as it meets new words: one text at a time.
         self._lock = threading.Lock()
         # Presidio's constructor calls load(): the pipeline is ready when this returns.
-        super().__init__(supported_entities=["PERSON"], name="SpacyPersonRecognizer", supported_language="en")
+        super().__init__(supported_entities=["PERSON"], name="CueNameRecognizer", supported_language="en")
 
     def load(self) -> None:
+        if self.model is None:
+            return
         import spacy  # heavy: only when a detector is built
 
         self._nlp = spacy.load(self.model, exclude=list(_UNUSED_COMPONENTS))
@@ -197,8 +210,12 @@ class SpacyPersonRecognizer(EntityRecognizer):
         return [_result(self, span) for span in self.names(text, persons.windows(text, spans, self.reach))]
 
     def names(self, text: str, windows: list[tuple[int, int]]) -> list[Span]:
-        """PERSON spans found by NER inside `windows` (offsets in `text`)."""
-        found = []
+        """PERSON spans inside `windows` (offsets in `text`)."""
+        found = [span for lo, hi in windows for span in persons.capitalised_names(text, lo, hi)]
+        if self._nlp is None:
+            return found
+        # NER on Title Case text tags every capitalised run as a name: skip those windows.
+        windows = [(lo, hi) for lo, hi in windows if not persons.headline(text[lo:hi])]
         with self._lock:
             docs = list(self._nlp.pipe(text[lo:hi] for lo, hi in windows))
         for (lo, _), doc in zip(windows, docs):

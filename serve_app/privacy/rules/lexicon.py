@@ -54,7 +54,7 @@ testicular oral head-and-neck bowel anal
 """
 
 _MEDICATIONS = """
-metformin insulin ozempic semaglutide wegovy mounjaro tirzepatide jardiance glipizide
+metformin lithium-carbonate lithium-therapy insulin ozempic semaglutide wegovy mounjaro tirzepatide jardiance glipizide
 lisinopril amlodipine losartan metoprolol atenolol propranolol hydrochlorothiazide furosemide
 atorvastatin simvastatin rosuvastatin lipitor crestor warfarin eliquis apixaban xarelto clopidogrel
 aspirin-therapy nitroglycerin digoxin amiodarone
@@ -106,6 +106,7 @@ HEALTH_PHRASES: tuple[str, ...] = (
     r"(?:cancer|tumou?r|lump|mass) (?:in|on) (?:the|his|her|their) \w+",
     r"(?:his|her|their) (?:diagnosis|prognosis|illness|medications?|therapist|psychiatrist|oncologist|cardiologist|neurologist)",
     r"(?:weeks|months) pregnant",
+    r"[a-z'-]{3,} (?:disorder|syndrome|disease|deficiency)\b",
 )
 
 # Upper-case only: as lower-case words these are common English ("aids", "add", "ms").

@@ -36,8 +36,10 @@ Number Record Records Care Relations Experience Success Data Information Details
 Tuesday Wednesday Thursday Friday Saturday Sunday January February March April May June July August
 September October November December Today Tomorrow Yesterday All Every Each Some Any Please Thanks Thank
 """.split())
-_CLINICIAN = re.compile(r"(?:\b(?:Dr|Doctor|Prof|Professor|Nurse|RN|NP|PA|Physician|Surgeon|Therapist|"
-                        r"Oncologist|Cardiologist|Psychiatrist|Pharmacist|Dentist|Midwife)\.?\s*)$", re.IGNORECASE)
+# "Dr. Patel", "Nurse Okafor": the carer, not the patient. A full stop only after an abbreviation,
+# so "I'm a nurse. Dan Groot ..." does not make Dan a nurse.
+_CLINICIAN = re.compile(r"\b(?:(?:Dr|Prof|RN|NP|PA)\.?|Doctor|Professor|Nurse|Physician|Surgeon|Therapist|"
+                        r"Oncologist|Cardiologist|Psychiatrist|Pharmacist|Dentist|Midwife)\s*$", re.IGNORECASE)
 
 
 def _clean(text: str, start: int, end: int) -> tuple[int, int] | None:
@@ -70,6 +72,67 @@ def pattern_persons(text: str) -> Iterator[Span]:
 def is_clinician(text: str, start: int) -> bool:
     """Is the name at `start` introduced as a doctor or nurse (the carer, not the patient)?"""
     return _CLINICIAN.search(text[max(0, start - 16): start]) is not None
+
+
+# Capitalised words that start sentences, name places, organisations or conditions: not people.
+_NOT_PERSON_WORDS = _NOT_NAMES | frozenset("""
+Write Draft Summarise Summarize Translate Remind Format Prepare Ask Send Tell Check Make Book Fill Find Attach Add
+Explain Help Give Create Generate Compare List Show Let Set Get Use Update Verify Register Rewrite Forward Remember
+Call Text Email Mail Leave Transfer Pay Charge Block Cancel Review Read Plan Schedule Note Notes Summary Subject
+Dear Hi Hello Regards Kind Best Sincerely Cheers Re Fwd Patient Client Customer Employee Member Holder Name Date
+Diagnosis Assessment History Complaint Allergies Medications Labs Vitals Discharge Admission Referral Letter
+Type Stage Grade Phase Level Mount Saint St Lake River New North South East West Hospital Clinic University Bank Inc
+Corp Ltd LLC Street Avenue Road Health Medical Center Centre Institute Foundation Group Department Ministry Council
+School College Church Disease Syndrome Cancer Services Office Court Police Insurance Airlines Hotel Company Trust
+Fund Capital Partners Labs Systems Software Solutions Global International National Royal General County Republic
+Kingdom United Union Association Society Club Press News Times Journal HR IT CEO CFO CTO VP English Spanish French
+German Italian Portuguese Dutch Chinese Japanese Russian Arabic American British European Christmas Easter Google
+Microsoft Apple Amazon Facebook Meta OpenAI Slack Teams Zoom Excel Word PowerPoint Outlook Gmail Visa Mastercard
+Technologies Technology Tech Industries Corporation Holdings Enterprises Consulting Media Networks Pharma Motors
+Energy Airways Logistics Bank Financial Analytics Studios Ventures Associates Agency Hospitality Foods Retail
+Now Then Here There Also Just Still Maybe Perhaps Sorry Okay OK Well Oh Yesterday Tonight Later Soon Again
+""".split())
+_TITLE_WORD = re.compile(r"[^\W\d_a-z][^\W\d_]*(?:['’-][^\W\d_]+)*")
+_PARTICLES = frozenset({"van", "von", "de", "da", "di", "del", "der", "den", "le", "la", "du", "dos", "das", "bin", "al", "ibn", "y"})
+
+
+def headline(text: str) -> bool:
+    """Title Case text ("A New Therapeutic Concept for Opioid Administration"): capitals say nothing."""
+    words = [w for w in re.findall(r"[^\W\d_]{4,}", text)]
+    return len(words) >= 4 and sum(w[0].isupper() for w in words) > 0.5 * len(words)
+
+
+def capitalised_names(text: str, lo: int, hi: int) -> Iterator[Span]:
+    """Runs of 2-4 title-case words in text[lo:hi] that are not sentence openers, places or organisations."""
+    if headline(text[lo:hi]):
+        return
+    run: list[tuple[int, int, str]] = []
+    for m in re.finditer(r"\S+", text[lo:hi]):
+        word = m.group().strip(",.;:!?()[]\"|/")
+        start = lo + m.start() + m.group().find(word) if word else lo + m.start()
+        possessive = word.endswith(("'s", "’s"))
+        core = word[:-2] if possessive else word
+        # "I'm", "Don't": contractions are not names ("O'Brien" and "D'Souza" are).
+        contraction = re.search(r"['’](?:m|ve|ll|d|re|t|s)$", core) is not None
+        titled = (bool(core) and not contraction and _TITLE_WORD.fullmatch(core) is not None
+                  and any(c.islower() for c in core))
+        if titled and core not in _NOT_PERSON_WORDS:
+            run.append((start, start + len(core), core))
+        elif not (core in _PARTICLES and run):
+            yield from _name_run(run)
+            run = []
+            continue
+        # A name ends at a possessive or at punctuation after the word.
+        if possessive or m.group().rstrip()[-1:] in ",.;:!?)|/":
+            yield from _name_run(run)
+            run = []
+    yield from _name_run(run)
+
+
+def _name_run(run: list[tuple[int, int, str]]) -> Iterator[Span]:
+    words = [w for w in run if w[2] not in _PARTICLES]
+    if 2 <= len(words) <= 4:
+        yield Span("PERSON", run[0][0], run[-1][1], 0.7)
 
 
 def windows(text: str, cues: Iterable[tuple[int, int]], reach: int) -> list[tuple[int, int]]:

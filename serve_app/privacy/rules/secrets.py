@@ -31,6 +31,13 @@ _PHRASE = re.compile(
     rf"{_CONNECT}(?P<value>\"[^\"\n]{{3,120}}\"|'[^'\n]{{3,120}}'|`[^`\n]{{3,120}}`|[^\s\"'`]{{3,120}})",
     re.IGNORECASE,
 )
+# "reset the staging DB password to X", "changed my PIN to 4821".
+_SET_TO = re.compile(
+    r"\b(?:set|reset|change|changed|update|updated|rotate|rotated)\s+(?:(?:the|my|our|his|her|their|its)\s+)?"
+    r"(?:[\w-]+\s+){0,3}(?:password|passcode|passphrase|pin|pwd)\s+to\s+"
+    r"(?P<value>\"[^\"\n]{3,120}\"|'[^'\n]{3,120}'|[^\s\"'`]{3,120})",
+    re.IGNORECASE,
+)
 # Config and shell forms: DB_PASSWORD=..., "api_key": "...", --password x, -pSecret.
 _ASSIGN = re.compile(
     r"(?P<label>\b[A-Za-z0-9_.-]*(?:password|passwd|pwd|secret|token|api_?key|apikey|access_?key|private_?key|"
@@ -40,7 +47,7 @@ _ASSIGN = re.compile(
 _FLAG = re.compile(r"(?:--(?:password|passwd|pass|token|secret|api-key)[= ]|\s-p(?=[^\s-]{4,}))(?P<value>[^\s\"']{4,}|\"[^\"]+\"|'[^']+')")
 _URL_CREDS = re.compile(r"\b[a-z][a-z0-9+.-]{1,20}://(?P<user>[^\s:/@]{1,64}):(?P<value>[^\s@/]{1,128})@[^\s/]+")
 _PIN = re.compile(r"\b(?:PIN|pin (?:code|number)|PIN code|PIN number)(?:\s*(?:[:=#]|is|was|is now)\s*|\s+)(?P<value>\d{4,8})\b")
-_LOGIN_PAIR = re.compile(r"\b(?:login|log in|user(?:name)?|user ?id)\s*(?:[:=]|is)?\s*\S+\s*(?:/|and|,)\s*(?:pass(?:word)?\s*(?:[:=]|is)\s*)?"
+_LOGIN_PAIR = re.compile(r"\b(?:login|log in|user(?:name)?|user ?id|credentials (?:are|is|:))\s*(?:[:=]|is)?\s*\S+\s*(?:/|and|,)\s*(?:pass(?:word)?\s*(?:[:=]|is)\s*)?"
                          r"(?P<value>[^\s,;]{4,})", re.IGNORECASE)
 
 _STOP = frozenset("""
@@ -117,6 +124,10 @@ def secrets(text: str) -> Iterator[Span]:
         elif not _is_value(value, strong, quoted):
             continue
         yield Span("PASSWORD", start, end, 0.9 if strong else 0.85)
+    for m in _SET_TO.finditer(text):
+        start, end, value, quoted = _span(m)
+        if _is_value(value, True, quoted):
+            yield Span("PASSWORD", start, end, 0.9)
     for m in _ASSIGN.finditer(text):
         start, end, value, quoted = _span(m)
         label = m.group("label").lower()
@@ -136,5 +147,5 @@ def secrets(text: str) -> Iterator[Span]:
         yield Span("PASSWORD", m.start("value"), m.end("value"), 0.85)
     for m in _LOGIN_PAIR.finditer(text):
         start, end, value, quoted = _span(m)
-        if _looks_random(value) and not _PLACEHOLDER.match(value):
+        if _is_value(value, True, quoted) and (_looks_random(value) or "credential" in m.group().lower()):
             yield Span("PASSWORD", start, end, 0.8)

@@ -46,34 +46,43 @@ _CARD_WORDS = re.compile(r"\b(?:card|visa|master ?card|amex|american express|dis
                          r"pay(?:ment)?|charge|billing|expir\w*)\b", re.IGNORECASE)
 
 
-def _card_ok(digits: str) -> bool:
+def _card_ok(digits: str, labelled: bool = False) -> bool:
     # Issuer ranges start with 2-6 (see sensitive._cards): drops zero-padded IDs.
+    # After a card label ("card #", "credit card number is") Maestro's 12-digit
+    # and JCB's 1800/2131 15-digit numbers count too; Luhn still decides.
+    if labelled:
+        return 12 <= len(digits) <= 19 and luhn_ok(digits) and len(set(digits)) > 1
     return 13 <= len(digits) <= 19 and digits[0] in "23456" and luhn_ok(digits)
+
+
+_CARD_LABEL = re.compile(r"\b(?:card|cc|visa|mastercard|amex|maestro|jcb|discover)(?:\s*(?:number|no\.?|#|num))?"
+                         r"(?:\s*(?:is|was|:|#|=))?\s*$", re.IGNORECASE)
 
 
 def cards(text: str) -> Iterator[Span]:
     for run in _DIGIT_RUN.finditer(text):
         groups = [(m.start(), m.end()) for m in _GROUP.finditer(run.group())]
-        if sum(e - s for s, e in groups) < 13:
+        if sum(e - s for s, e in groups) < 12:
             continue
         base = run.start()
-        found = _card_in_groups(run.group(), groups)
+        labelled = _CARD_LABEL.search(text, max(0, base - 30), base) is not None
+        found = _card_in_groups(run.group(), groups, labelled)
         if found is None:
             continue
         s, e = found
-        if len(groups) == 1 and _arithmetic(text, base + s, base + e):
+        if len(groups) == 1 and not labelled and _arithmetic(text, base + s, base + e):
             continue
         yield Span("CREDIT_CARD", base + s, base + e, 1.0)
 
 
-def _card_in_groups(run: str, groups: list[tuple[int, int]]) -> tuple[int, int] | None:
+def _card_in_groups(run: str, groups: list[tuple[int, int]], labelled: bool = False) -> tuple[int, int] | None:
     """The whole run, else its longest valid prefix, else its longest valid suffix."""
     n = len(groups)
     spans = [(0, n)] + [(0, j) for j in range(n - 1, 0, -1)] + [(i, n) for i in range(1, n)]
     for i, j in spans:
         s, e = groups[i][0], groups[j - 1][1]
         digits = "".join(run[a:b] for a, b in groups[i:j])
-        if _card_ok(digits):
+        if _card_ok(digits, labelled and i == 0):
             return s, e
     return None
 
@@ -172,13 +181,14 @@ def obfuscated_emails(text: str) -> Iterator[Span]:
 
 _PHONE_LABEL = re.compile(
     r"\b(?:phone|tel|telephone|mobile|cell(?:phone)?|landline|whats ?app|fax|hotline|"
-    r"(?:call|text|ring|reach|contact|sms) (?:me|him|her|them|us)(?: back)?|"
+    r"(?:call|text|ring|reach|contact|sms) (?:me|him|her|them|us)(?: back)?|dial|answering at|"
+    r"(?:messages?|texts?|sms|calls?) (?:to|from|at)|registered(?: mobile| phone| number)?|"
     r"(?:my|his|her|their|your|mobile|cell|phone|contact) (?:number|no\.?|#))\b"
     r"[^\d+\n]{0,18}(\+?\(?\d[\d ().-]{5,20}\d)",
     re.IGNORECASE,
 )
 # National format with a trunk 0 and three or more groups: "020 7946 0958", "0521 61 09 13".
-_PHONE_TRUNK = re.compile(r"(?<![\w.+-])\(?0[1-9]\d{0,3}\)?(?:[ .-]\d{2,4}){2,4}(?![\w-]|\.\d)")
+_PHONE_TRUNK = re.compile(r"(?<![\w.+-])\(?0[1-9]\d{0,3}\)?(?:(?:[ .-]\d{2,4}){2,4}|-\d{6,8})(?![\w-]|\.\d)")
 
 
 def phones(text: str) -> Iterator[Span]:
@@ -246,10 +256,17 @@ _MORE_KEYS = re.compile(
 )
 
 
+_KEY_BLOCK_END = re.compile(r"-----END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----|\n\s*\n|$")
+
+
 def api_keys(text: str) -> Iterator[Span]:
     for pattern in (_API_KEYS, _MORE_KEYS):
         for m in pattern.finditer(text):
-            yield Span("API_KEY", m.start(), m.end(), 1.0)
+            end = m.end()
+            if "PRIVATE KEY" in m.group():
+                # The key material is the secret, not the header: reach the END line (or the block's end).
+                end = _KEY_BLOCK_END.search(text, end).end()
+            yield Span("API_KEY", m.start(), end, 1.0)
 
 
 # ------------------------------------------------ labelled medical ids
@@ -268,5 +285,9 @@ def medical_ids(text: str) -> Iterator[Span]:
     for m in _PATIENT_ID.finditer(text):
         yield Span("MEDICAL_RECORD_NUMBER", m.start(1), m.end(1), 0.95)
     for m in _DOB.finditer(text):
+        year = re.search(r"(?<!\d)(\d{4})(?!\d)", m.group())
+        # Born before 1920: a historical figure ("Einstein was born on 14 March 1879"), see identity.py.
+        if year and int(year.group(1)) < 1920 and not re.search(r"\d{4}[/.-]\d", m.group()):
+            continue
         yield Span("DATE_OF_BIRTH", m.start(), m.end(), 1.0)
 

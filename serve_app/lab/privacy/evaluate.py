@@ -1,0 +1,146 @@
+"""Evaluation of a PrivacyDetector on the corpus, on Presidio's synthetic set, and its latency.
+
+Owns the numbers reported for privacy detection: per form, how many
+sensitive prompts were detected and which were missed (with the prompts),
+false alarms on clean prompts (with the prompts and the kinds that fired),
+how many labelled entity spans a finding covers (what redaction would
+replace), and analyze() latency p50/p99, single thread, overall and for
+~20/~200/~500-token prompts with and without a context cue.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import statistics
+import time
+from collections import defaultdict
+from collections.abc import Iterable
+from pathlib import Path
+
+
+def load(path: Path) -> list[dict]:
+    with path.open(encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+def _percentile(values: list[float], q: float) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def _latency(values: list[float]) -> dict:
+    return {"p50_ms": round(_percentile(values, 0.5), 3), "p99_ms": round(_percentile(values, 0.99), 3),
+            "mean_ms": round(statistics.fmean(values), 3) if values else 0.0, "n": len(values)}
+
+
+def evaluate(detector, rows: Iterable[dict], split: str | None = "bench") -> dict:
+    """Per-form detection and false alarms on `rows` (of one split, or all when None)."""
+    rows = [r for r in rows if split is None or r["split"] == split]
+    forms: dict[str, dict] = defaultdict(lambda: {"count": 0, "detected": 0, "missed": [], "false_alarms": []})
+    spans = defaultdict(lambda: {"labelled": 0, "covered": 0})
+    times = []
+    for row in rows:
+        started = time.perf_counter()
+        found = detector.analyze(row["prompt"])
+        times.append((time.perf_counter() - started) * 1000)
+        form = forms[row["form"]]
+        form["sensitive"] = row["sensitive"]
+        form["count"] += 1
+        if row["sensitive"]:
+            if found.sensitive:
+                form["detected"] += 1
+            else:
+                form["missed"].append(row["prompt"])
+            for ent in row.get("entities", ()):
+                stat = spans[ent["type"]]
+                stat["labelled"] += 1
+                stat["covered"] += any(f.start < ent["end"] and ent["start"] < f.end for f in found.items)
+        elif found.sensitive:
+            form["false_alarms"].append({"prompt": row["prompt"], "kinds": list(found.kinds)})
+    sensitive = [f for f in forms.values() if f["sensitive"]]
+    clean = [f for f in forms.values() if not f["sensitive"]]
+    n_sens = sum(f["count"] for f in sensitive)
+    n_clean = sum(f["count"] for f in clean)
+    detected = sum(f["detected"] for f in sensitive)
+    alarms = sum(len(f["false_alarms"]) for f in clean)
+    return {
+        "split": split or "all",
+        "sensitive": {"count": n_sens, "detected": detected, "missed": n_sens - detected,
+                      "recall": round(detected / n_sens, 4) if n_sens else None},
+        "clean": {"count": n_clean, "false_alarms": alarms,
+                  "false_alarm_rate": round(alarms / n_clean, 4) if n_clean else None},
+        "latency": _latency(times),
+        "span_coverage": {k: {**s, "rate": round(s["covered"] / s["labelled"], 4)} for k, s in sorted(spans.items())},
+        "forms": {name: _form_report(f) for name, f in sorted(forms.items())},
+    }
+
+
+def _form_report(form: dict) -> dict:
+    if form["sensitive"]:
+        return {"sensitive": True, "count": form["count"], "detected": form["detected"],
+                "missed": len(form["missed"]), "missed_prompts": form["missed"]}
+    return {"sensitive": False, "count": form["count"], "false_alarms": len(form["false_alarms"]),
+            "false_alarm_prompts": form["false_alarms"]}
+
+
+# ------------------------------------------------- Presidio synthetic set
+
+# README rules for presidio_synth/synth_dataset_v2.json: these span types make a sentence sensitive.
+SYNTH_SENSITIVE = {"CREDIT_CARD", "IBAN_CODE", "US_SSN", "PHONE_NUMBER", "EMAIL_ADDRESS", "STREET_ADDRESS",
+                   "US_DRIVER_LICENSE", "IP_ADDRESS"}
+
+
+def synth_rows(path: Path) -> list[dict]:
+    """synth_dataset_v2.json as corpus rows (form = the sensitive span types, or 'clean')."""
+    rows = []
+    for i, item in enumerate(json.loads(path.read_text())):
+        types = sorted({s["entity_type"] for s in item["spans"]} & SYNTH_SENSITIVE)
+        rows.append({"id": f"synth.{i}", "prompt": item["full_text"], "sensitive": bool(types),
+                     "form": "+".join(types) if types else "no_sensitive_span", "template": f"synth.{i}",
+                     "split": "external", "entities": []})
+    return rows
+
+
+# --------------------------------------------------------------- latency
+
+
+def _compose(prompts: list[str], words: int, rng: random.Random) -> str:
+    out: list[str] = []
+    while sum(len(p.split()) for p in out) < words:
+        out.append(rng.choice(prompts))
+    return " ".join(" ".join(out).split()[:words])
+
+
+def latency(detector, rows: list[dict], *, repeats: int = 60, seed: int = 0) -> dict:
+    """analyze() p50/p99 for ~20/~200/~500-token prompts (0.75 words per token), single thread.
+
+    "clean" prompts are built from clean corpus rows (most without any
+    context cue); "with_cue" prompts start with a named-patient sentence, so
+    spaCy NER runs on every one of them: the expensive path.
+    """
+    rng = random.Random(seed)
+    clean = [r["prompt"] for r in rows if not r["sensitive"]]
+    phi = [r["prompt"] for r in rows if r["form"] in ("phi_patient", "salary", "account_record")]
+    report = {}
+    for tokens in (20, 200, 500):
+        words = round(tokens * 0.75)
+        for kind in ("clean", "with_cue"):
+            times = []
+            for _ in range(repeats):
+                text = _compose(clean, words, rng)
+                if kind == "with_cue":
+                    lead = rng.choice(phi)
+                    text = " ".join((lead + " " + text).split()[:max(words, len(lead.split()))])
+                started = time.perf_counter()
+                detector.analyze(text)
+                times.append((time.perf_counter() - started) * 1000)
+            report[f"{tokens}_tokens_{kind}"] = _latency(times)
+    return report
+
+
+def write(report: dict, out: Path) -> None:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n")
