@@ -161,7 +161,7 @@ def jwt(rng: random.Random, who: str) -> str:
     def b64(obj) -> str:
         return base64.urlsafe_b64encode(json.dumps(obj).encode()).decode().rstrip("=")
     sig = "".join(rng.choice(string.ascii_letters + string.digits + "-_") for _ in range(43))
-    return f"{b64({'alg': 'HS256', 'typ': 'JWT'})}.{b64({'sub': who, 'iat': rng.randint(1.6e9, 1.8e9)})}.{sig}"
+    return f"{b64({'alg': 'HS256', 'typ': 'JWT'})}.{b64({'sub': who, 'iat': rng.randint(1_600_000_000, 1_800_000_000)})}.{sig}"
 
 
 def ip(rng: random.Random) -> str:

@@ -97,7 +97,8 @@ _ACCOUNT_WORDS = re.compile(
     r"portfolio|bankrupt(?:cy)?|default(?:ed)? on|collections|repossess\w*|foreclos\w*)\b",
     re.IGNORECASE,
 )
-_RECORD_VALUE = re.compile(r"\b\d[\d ,.-]{2,}\d\b|\b[A-Z]{1,3}-?\d{4,}\b")
+# An account/customer number or a figure; a bare year ("net worth in 2021") is neither.
+_RECORD_VALUE = re.compile(r"\b(?!(?:19|20)\d\d\b)\d[\d ,.-]{2,}\d\b|\b[A-Z]{1,3}-?\d{4,}\b")
 
 
 def _near(cues: re.Pattern, values: re.Pattern, text: str, reach: int) -> Iterator[tuple[int, int]]:

@@ -98,8 +98,9 @@ _PARTICLES = frozenset({"van", "von", "de", "da", "di", "del", "der", "den", "le
 
 def headline(text: str) -> bool:
     """Title Case text ("A New Therapeutic Concept for Opioid Administration"): capitals say nothing."""
-    words = [w for w in re.findall(r"[^\W\d_]{4,}", text)]
-    return len(words) >= 4 and sum(w[0].isupper() for w in words) > 0.5 * len(words)
+    # Sentence-initial words are capitalised anyway: leave them out of the count.
+    words = [m.group() for m in re.finditer(r"(?<![.!?:]\s)(?<!^)\b[^\W\d_]{4,}", text)]
+    return len(words) >= 5 and sum(w[0].isupper() for w in words) > 0.6 * len(words)
 
 
 def capitalised_names(text: str, lo: int, hi: int) -> Iterator[Span]:

@@ -31,6 +31,8 @@ _PHRASE = re.compile(
     rf"{_CONNECT}(?P<value>\"[^\"\n]{{3,120}}\"|'[^'\n]{{3,120}}'|`[^`\n]{{3,120}}`|[^\s\"'`]{{3,120}})",
     re.IGNORECASE,
 )
+# "pwd Zx81!spectrum": no connector, so the value must look made up.
+_BARE = re.compile(r"\b(?:password|passwd|pwd|pw|passcode)\s+(?P<value>[^\s\"'`]{6,120})", re.IGNORECASE)
 # "reset the staging DB password to X", "changed my PIN to 4821".
 _SET_TO = re.compile(
     r"\b(?:set|reset|change|changed|update|updated|rotate|rotated)\s+(?:(?:the|my|our|his|her|their|its)\s+)?"
@@ -124,6 +126,10 @@ def secrets(text: str) -> Iterator[Span]:
         elif not _is_value(value, strong, quoted):
             continue
         yield Span("PASSWORD", start, end, 0.9 if strong else 0.85)
+    for m in _BARE.finditer(text):
+        start, end, value, _ = _span(m)
+        if _looks_random(value) and not _PLACEHOLDER.match(value):
+            yield Span("PASSWORD", start, end, 0.85)
     for m in _SET_TO.finditer(text):
         start, end, value, quoted = _span(m)
         if _is_value(value, True, quoted):

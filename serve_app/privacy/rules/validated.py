@@ -279,9 +279,16 @@ _PATIENT_ID = re.compile(
 )
 
 
+def _value_part(m: re.Match) -> int:
+    """Where the value starts inside a labelled match ("MRN: 00123456" -> "00123456"): the label stays readable."""
+    label_end = re.match(r"\D*?(?=[A-Z]{0,3}\d|\b(?i:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d)",
+                         m.group())
+    return m.start() + (len(label_end.group()) if label_end else 0)
+
+
 def medical_ids(text: str) -> Iterator[Span]:
     for m in _MRN.finditer(text):
-        yield Span("MEDICAL_RECORD_NUMBER", m.start(), m.end(), 1.0)
+        yield Span("MEDICAL_RECORD_NUMBER", _value_part(m), m.end(), 1.0)
     for m in _PATIENT_ID.finditer(text):
         yield Span("MEDICAL_RECORD_NUMBER", m.start(1), m.end(1), 0.95)
     for m in _DOB.finditer(text):
@@ -289,5 +296,5 @@ def medical_ids(text: str) -> Iterator[Span]:
         # Born before 1920: a historical figure ("Einstein was born on 14 March 1879"), see identity.py.
         if year and int(year.group(1)) < 1920 and not re.search(r"\d{4}[/.-]\d", m.group()):
             continue
-        yield Span("DATE_OF_BIRTH", m.start(), m.end(), 1.0)
+        yield Span("DATE_OF_BIRTH", _value_part(m), m.end(), 1.0)
 
