@@ -14,12 +14,13 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Callable, Iterable, Iterator
+from functools import lru_cache
 
 from presidio_analyzer import EntityRecognizer, RecognizerResult
 from presidio_analyzer.context_aware_enhancers import ContextAwareEnhancer
 
 from serve_app.privacy.findings import Span
-from serve_app.privacy.rules import cues, identity, persons, secrets, spelled, validated
+from serve_app.privacy.rules import addresses, cues, identity, persons, secrets, spelled, validated
 
 Finder = Callable[[str], Iterator[Span]]
 
@@ -38,7 +39,13 @@ class RuleRecognizer(EntityRecognizer):
 
     def analyze(self, text: str, entities: list[str], nlp_artifacts=None) -> list[RecognizerResult]:
         wanted = set(entities) if entities else set(self.ENTITIES)
-        return [_result(self, span) for span in type(self).find(text) if span.entity in wanted]
+        return [_result(self, span) for span in spans_of(type(self).find, text) if span.entity in wanted]
+
+
+@lru_cache(maxsize=32)
+def spans_of(find: Finder, text: str) -> tuple[Span, ...]:
+    """A rule's spans, cached: the cue rules run both as recognizers and to place the NER windows."""
+    return tuple(find(text))
 
 
 def _result(recognizer: EntityRecognizer, span: Span) -> RecognizerResult:
@@ -128,7 +135,7 @@ class AccountNumberRecognizer(RuleRecognizer):
 
 class AddressRecognizer(RuleRecognizer):
     ENTITIES = ("STREET_ADDRESS",)
-    find = staticmethod(identity.addresses)
+    find = staticmethod(addresses.addresses)
 
 
 class SecretRecognizer(RuleRecognizer):
@@ -204,24 +211,47 @@ class CueNameRecognizer(EntityRecognizer):
         self._nlp("Warm up with Jane Doe.")  # the first call allocates; keep it off the request path
 
     def analyze(self, text: str, entities: list[str], nlp_artifacts=None) -> list[RecognizerResult]:
-        spans = [(s.start, s.end) for find in self.cue_finders for s in find(text)]
-        if not spans:
+        cues = [(s.start, s.end) for find in self.cue_finders for s in spans_of(find, text)]
+        if not cues:
             return []
-        return [_result(self, span) for span in self.names(text, persons.windows(text, spans, self.reach))]
+        found = [span for lo, hi in persons.windows(text, cues, self.reach)
+                 for span in persons.capitalised_names(text, lo, hi)]
+        # NER only where wording found nobody for a cue: it is the one costly step.
+        known = found + list(persons.pattern_persons(text))
+        open_cues = [c for c in cues if not any(
+            max(c[0], p.start) - min(c[1], p.end) <= self.reach and not persons.is_clinician(text, p.start)
+            for p in known)]
+        if open_cues and self._nlp is not None:
+            windows = persons.windows(text, open_cues, self.reach)
+            found += self._ner(text, persons.candidate_windows(text, windows))
+        return [_result(self, span) for span in found]
 
     def names(self, text: str, windows: list[tuple[int, int]]) -> list[Span]:
-        """PERSON spans inside `windows` (offsets in `text`)."""
+        """Every PERSON span inside `windows` (offsets in `text`): wording and NER."""
         found = [span for lo, hi in windows for span in persons.capitalised_names(text, lo, hi)]
-        if self._nlp is None:
-            return found
+        return found + self._ner(text, windows) if self._nlp is not None else found
+
+    def _ner(self, text: str, windows: list[tuple[int, int]]) -> list[Span]:
         # NER on Title Case text tags every capitalised run as a name: skip those windows.
         windows = [(lo, hi) for lo, hi in windows if not persons.headline(text[lo:hi])]
+        if not windows:
+            return []
+        # One doc for all windows (spaCy's cost per call dominates for short texts); a blank
+        # line between them keeps entities from running across.
+        offsets, pieces, at = [], [], 0
+        for lo, hi in windows:
+            offsets.append((at, at + hi - lo, lo))
+            pieces.append(text[lo:hi])
+            at += hi - lo + 2
         with self._lock:
-            docs = list(self._nlp.pipe(text[lo:hi] for lo, hi in windows))
-        for (lo, _), doc in zip(windows, docs):
-            for ent in doc.ents:
-                if ent.label_ in _PERSON_LABELS and any(ch.isupper() for ch in ent.text):
-                    start, end = lo + ent.start_char, lo + ent.end_char
+            doc = self._nlp("\n\n".join(pieces))
+        found = []
+        for ent in doc.ents:
+            if ent.label_ not in _PERSON_LABELS or not any(ch.isupper() for ch in ent.text):
+                continue
+            for a, b, lo in offsets:
+                if a <= ent.start_char and ent.end_char <= b:
+                    start, end = lo + ent.start_char - a, lo + ent.end_char - a
                     if text[start:end].endswith(("'s", "’s")):
                         end -= 2
                     found.append(Span("PERSON", start, end, 0.85))

@@ -114,30 +114,38 @@ def _compose(prompts: list[str], words: int, rng: random.Random) -> str:
     return " ".join(" ".join(out).split()[:words])
 
 
+# Single first names next to a condition: wording alone finds no person, so spaCy NER runs.
+_NER_LEADS = ("Marta has had type 2 diabetes since spring.", "Olek was diagnosed with HIV in May.",
+              "Yuki takes sertraline every morning.", "Ask whether Ines still needs dialysis.")
+
+
 def latency(detector, rows: list[dict], *, repeats: int = 60, seed: int = 0) -> dict:
     """analyze() p50/p99 for ~20/~200/~500-token prompts (0.75 words per token), single thread.
 
-    "clean" prompts are built from clean corpus rows (most without any
-    context cue); "with_cue" prompts start with a named-patient sentence, so
-    spaCy NER runs on every one of them: the expensive path.
+    "clean": built from clean corpus rows (a third of them mention a condition
+    or a salary, so cues do occur); "with_cue": led by a named-patient/salary/
+    account prompt (names found from wording); "ner": led by a single first
+    name next to a condition, so spaCy NER runs on every prompt (the costly path).
     """
     rng = random.Random(seed)
     clean = [r["prompt"] for r in rows if not r["sensitive"]]
-    phi = [r["prompt"] for r in rows if r["form"] in ("phi_patient", "salary", "account_record")]
+    leads = {"clean": None, "with_cue": [r["prompt"] for r in rows if r["form"] in ("phi_patient", "salary", "account_record")],
+             "ner": list(_NER_LEADS)}
     report = {}
     for tokens in (20, 200, 500):
         words = round(tokens * 0.75)
-        for kind in ("clean", "with_cue"):
-            times = []
+        for kind, pool in leads.items():
+            times, lengths = [], []
             for _ in range(repeats):
                 text = _compose(clean, words, rng)
-                if kind == "with_cue":
-                    lead = rng.choice(phi)
+                if pool:
+                    lead = rng.choice(pool)
                     text = " ".join((lead + " " + text).split()[:max(words, len(lead.split()))])
+                lengths.append(len(text.split()))
                 started = time.perf_counter()
                 detector.analyze(text)
                 times.append((time.perf_counter() - started) * 1000)
-            report[f"{tokens}_tokens_{kind}"] = _latency(times)
+            report[f"{tokens}_tokens_{kind}"] = {**_latency(times), "words_mean": round(statistics.fmean(lengths), 1)}
     return report
 
 

@@ -1,10 +1,10 @@
-"""Identity documents, dates of birth, account numbers and street addresses.
+"""Identity documents, dates of birth and account numbers.
 
-Owns rules where a label or a street/birth cue makes a value identifying:
+Owns rules where a label or a birth cue makes a value identifying:
 "driver's licence D1234567", "passport no. X12345678", "NI number
-GH 25 46 21 D", "account number 0045 1237 8", "born on 14 March 1985",
-"Jakobstrasse 89, 4943 Oeschenbach". Bare numbers without a label are
-left alone (order numbers, room numbers, versions).
+GH 25 46 21 D", "account number 0045 1237 8", "born on 14 March 1985".
+Bare numbers without a label are left alone (order numbers, room numbers,
+versions). Street addresses live in `addresses.py`.
 """
 
 from __future__ import annotations
@@ -156,75 +156,3 @@ def dates_of_birth(text: str) -> Iterator[Span]:
         if year and int(year.group()) < _OLDEST_YEAR and not re.match(r"\d{4}[/.-]", m.group(1)):
             continue
         yield Span("DATE_OF_BIRTH", m.start(1), m.end(1), 0.95)
-
-
-# --------------------------------------------------------------- addresses
-
-_CAP = r"[^\W\d_a-z][\w'’.-]*"
-_LINK = r"(?:de|del|della|di|da|do|dos|la|le|du|des|van|von|der|den|of|the|y)"
-_EN_TYPES = (r"(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Place|Pl|Square|Sq|"
-             r"Terrace|Terr|Way|Close|Crescent|Cres|Parkway|Pkwy|Highway|Hwy|Circle|Cir|Trail|Alley|Row|"
-             r"Gardens|Grove|Mews|Walk|Hill|Heights|Loop|Pike|Plaza|Ridge|Run|Crossing|Point)")
-_PREFIX_TYPES = (r"(?:C/|Avda\.|Via|Viale|Piazza|Piazzale|Corso|Vicolo|Calle|Avenida|Av\.|Rua|Travessa|Largo|Praça|Carrer|"
-                 r"Passeig|Paseo|Plaza|Camino|Rue|rue|Avenue|Boulevard|Chemin|chemin|Cours|Impasse|Allée|Quai|"
-                 r"Strada|Ulica|ul\.|al\.|Aleja|Plac|Osiedle|Odos|Leoforos|Ulitsa|Prospekt|Rruga|Calea)")
-# Street-type endings of compound names ("Jakobstrasse 89", "Kerkkolankatu 83"). English
-# look-alikes are left out ("-ring" in During, "-gate" in delegate, "-tee" in committee).
-_SUFFIX_WORDS = (r"(?:straße|strasse|str\.|gasse|weg|platz|allee|damm|ufer|gata|gatan|vägen|väg|vej|veien|"
-                 r"vegen|vei|veg|gade|gränd|stig|backe|torg|plass|vænget|straat|laan|gracht|plein|kade|singel|katu|tie|"
-                 r"polku|kuja|utca|út|tér|u\.|krt\.|rkp\.|stræti|straeti|stræde|braut|vegur|stien|terrasse|wei|"
-                 r"ulica|cesta|ulice|náměstí|sokak|caddesi)")
-_NUM = r"\d{1,5}[A-Za-z]?(?:[-/]\d{1,4}[A-Za-z]?)?"
-_UNIT = r"(?i:Apt|Apartment|Suite|Ste|Flat)\.?\s*#?\s*\d+[A-Za-z]?"
-_POSTCODE = r"(?:[A-Z]{1,2}-?)?\d{3,5}(?:[ -]\d{2,3})?(?: [A-Z]{2})?"
-_ADDRESSES = (
-    re.compile(rf"\b{_NUM},?\s+(?:(?:{_CAP}|{_LINK})\s+){{0,4}}{_EN_TYPES}\b\.?"),
-    re.compile(rf"\b{_NUM},?\s+(?i:{_PREFIX_TYPES})\s+(?:(?:{_LINK}|l'|d')\s*)?{_CAP}(?:\s+{_CAP}){{0,3}}"),
-    re.compile(rf"(?<!\w){_PREFIX_TYPES}\s+(?:(?:{_CAP}|{_LINK}|\d{{1,2}})\s+){{0,5}}?{_NUM}\b(?![.,]\d)"),
-    re.compile(rf"\b{_CAP}(?i:{_SUFFIX_WORDS})\s+{_NUM}\b"),
-    re.compile(rf"\b{_NUM}\s+(?:{_CAP}\s+){{0,3}}{_CAP}(?i:{_SUFFIX_WORDS})(?!\w)"),
-    re.compile(rf"\b[a-zà-ž]{{3,}}(?:{_SUFFIX_WORDS})\s+{_NUM}\b"),
-    re.compile(rf"\b{_CAP}\s+(?:{_CAP}\s+)?(?i:{_SUFFIX_WORDS}|gate)\s+{_NUM}\b"),
-    # US military post: "Unit 8505 Box 9220, DPO AE 90744", "USNS Møller, FPO AA 85844".
-    re.compile(r"\b(?:APO|FPO|DPO)\s+(?:AA|AE|AP)\s+\d{5}\b", re.IGNORECASE),
-    re.compile(r"\b(?:P\.? ?O\.? ?Box|Post ?box|Postfach|Apartado(?: de correos)?|Casilla|Boîte postale|BP)\s*\d{1,6}\b",
-               re.IGNORECASE),
-    # Street words and a house number, then a postcode and a town: "Na Kopci 278, 533 41 Lázne",
-    # or a town and a postcode: "Skrogvegen 9, HARSTAD 9411".
-    re.compile(rf"\b(?:{_CAP}\s+){{1,4}}{_NUM},\s*{_POSTCODE}\s+{_CAP}"),
-    re.compile(rf"\b(?:{_CAP}\s+){{1,4}}{_NUM}\.?,\s*{_CAP}(?:[\s-]+{_CAP}){{0,3}}\s+{_POSTCODE}\b"),
-    re.compile(rf"\b{_NUM}\s+{_CAP}(?:\s+{_CAP}){{0,3}},\s*{_CAP}(?:\s+{_CAP}){{0,2}}\s+{_POSTCODE}\b"),
-    # A street line with a house number, then a unit: "544 Aqqusinersuaq\n Apt. 810", "Edeby 55, Apt. 297".
-    re.compile(rf"\b{_NUM}\s+{_CAP}(?:\s+{_CAP}){{0,3}}\s*[,\n]?[\s>|?]*{_UNIT}"),
-    re.compile(rf"(?<![\w-])(?:{_NUM}\s+)?{_CAP}[^\n,;:?!]{{0,40}}?\s\d{{1,5}}[A-Za-z]?\.?\s*[,\n/]?[\s>|?/]*{_UNIT}"),
-)
-_ADDRESS_CUE = re.compile(
-    r"\b(?:address(?: is| to| of [\w ]{1,30} is|:| here)|address(?:es)?,? (?:here )?(?:it is|they are|is)|"
-    r"(?:live|lives|living|reside|resides|stay|stays|located|situated|based) (?:at|on)|taxi to|"
-    r"(?:ship|send|deliver|mail|post|return|forward) (?:it |them |this |that |the \w+ |everything )?to|"
-    r"moved to|relocated to|residing at|domiciled at)\s+",
-    re.IGNORECASE,
-)
-_NOT_PLACE = re.compile(r"(?:room|gate|table|desk|floor|page|line|step|version|chapter|section|level|"
-                        r"terminal|platform|seat|slide|row|item|task|ticket|order)\b", re.IGNORECASE)
-
-
-_ENDS_WITH_YEAR = re.compile(r"\b(?:19|20)\d\d\b\W*$")
-_ENGLISH_LOOKALIKES = frozenset({"brigade", "renegade"})
-
-
-def addresses(text: str) -> Iterator[Span]:
-    for pattern in _ADDRESSES:
-        for m in pattern.finditer(text):
-            # "During 1998", "Brigade 1917": a year after a word is a date, not a house number.
-            if _ENDS_WITH_YEAR.search(m.group()) or m.group().split()[0].lower() in _ENGLISH_LOOKALIKES:
-                continue
-            yield Span("STREET_ADDRESS", m.start(), m.end(), 0.85)
-    for m in _ADDRESS_CUE.finditer(text):
-        chunk = re.match(r"(?:[^.\n;!?]|\.(?!\s+[A-Z][a-z]+\s+[a-z]))+", text[m.end(): m.end() + 90])
-        if not chunk or len(chunk.group()) < 4 or _NOT_PLACE.match(chunk.group()):
-            continue
-        words = chunk.group()
-        if re.search(r"\b\d{1,5}[A-Za-z]?\b", words) and re.search(r"[^\W\d_a-z][^\W\d_A-Z]{2,}", words) \
-                and not re.match(r"\s*\d{1,2}(?::\d\d|\s*(?:am|pm|o'clock))", words, re.IGNORECASE):
-            yield Span("STREET_ADDRESS", m.end(), m.end() + len(words.rstrip(" ,")), 0.75)

@@ -106,8 +106,9 @@ HEALTH_PHRASES: tuple[str, ...] = (
     r"(?:cancer|tumou?r|lump|mass) (?:in|on) (?:the|his|her|their) \w+",
     r"(?:his|her|their) (?:diagnosis|prognosis|illness|medications?|therapist|psychiatrist|oncologist|cardiologist|neurologist)",
     r"(?:weeks|months) pregnant",
-    r"[a-z'-]{3,} (?:disorder|syndrome|disease|deficiency)\b",
 )
+# "<word> disorder", "<word> syndrome": the head noun makes any two-word name a condition.
+HEALTH_HEADS: frozenset[str] = frozenset({"disorder", "syndrome", "disease", "deficiency"})
 
 # Upper-case only: as lower-case words these are common English ("aids", "add", "ms").
 HEALTH_ACRONYMS: frozenset[str] = frozenset({"AIDS", "ALS", "HIV", "PTSD", "ADHD", "OCD", "COPD"})

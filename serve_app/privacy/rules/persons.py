@@ -150,3 +150,21 @@ def windows(text: str, cues: Iterable[tuple[int, int]], reach: int) -> list[tupl
         else:
             merged.append([lo, hi])
     return [(lo, hi) for lo, hi in merged]
+
+
+_CANDIDATE = re.compile(r"(?<![\w'’-])[^\W\d_a-z][\w'’-]*")
+
+
+def candidate_windows(text: str, regions: list[tuple[int, int]], reach: int = 50) -> list[tuple[int, int]]:
+    """The parts of `regions` around capitalised words that could be names: all NER needs to read.
+
+    A person NER can report has a capital letter, and a word in the stop lists is not one.
+    """
+    spots = [(m.start(), m.end()) for lo, hi in regions for m in _CANDIDATE.finditer(text, lo, hi)
+             if m.group().removesuffix("'s").removesuffix("’s").rstrip(".,") not in _NOT_PERSON_WORDS]
+    clipped = set()
+    for lo, hi in windows(text, spots, reach) if spots else ():
+        for rlo, rhi in regions:
+            if lo < rhi and rlo < hi:
+                clipped.add((max(lo, rlo), min(hi, rhi)))
+    return sorted(clipped)

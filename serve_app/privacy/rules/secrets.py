@@ -112,7 +112,33 @@ def _passphrase(text: str, start: int) -> int:
     return start + len(m.group()) if m else start
 
 
+# Substrings each form cannot match without: checked first, since a case-insensitive
+# alternation tried at every character is the expensive part of a regex scan.
+_LABEL_HINTS = ("pass", "pw", "pin", "secret", "token", "key", "auth", "bearer", "credential", "session", "cookie",
+                "phrase", "mnemonic", "security", "code", "combination")
+
+
 def secrets(text: str) -> Iterator[Span]:
+    lower = text.lower()
+    labelled = any(h in lower for h in _LABEL_HINTS)
+    if labelled:
+        yield from _phrases(text)
+        yield from _assignments(text)
+    if "--" in text or " -p" in text:
+        yield from _flags(text)
+    if "://" in text and "@" in text:
+        for m in _URL_CREDS.finditer(text):
+            start, end, value, _ = _span(m)
+            if _is_value(value, True, False):
+                yield Span("PASSWORD", start, end, 0.9)
+    if any(h in lower for h in ("login", "log in", "user", "credential")):
+        for m in _LOGIN_PAIR.finditer(text):
+            start, end, value, quoted = _span(m)
+            if _is_value(value, True, quoted) and (_looks_random(value) or "credential" in m.group().lower()):
+                yield Span("PASSWORD", start, end, 0.8)
+
+
+def _phrases(text: str) -> Iterator[Span]:
     for m in _PHRASE.finditer(text):
         label = m.group("label").lower()
         strong = re.fullmatch(_STRONG, label, re.IGNORECASE) is not None
@@ -134,6 +160,13 @@ def secrets(text: str) -> Iterator[Span]:
         start, end, value, quoted = _span(m)
         if _is_value(value, True, quoted):
             yield Span("PASSWORD", start, end, 0.9)
+    for m in _PIN.finditer(text):
+        yield Span("PASSWORD", m.start("value"), m.end("value"), 0.85)
+
+
+def _assignments(text: str) -> Iterator[Span]:
+    if "=" not in text and ":" not in text:
+        return
     for m in _ASSIGN.finditer(text):
         start, end, value, quoted = _span(m)
         label = m.group("label").lower()
@@ -141,17 +174,10 @@ def secrets(text: str) -> Iterator[Span]:
         # An identifier label (MAX_TOKENS, PASSWORD_MIN_LENGTH) needs a literal that looks like a secret.
         if _is_value(value, strong and quoted, quoted) and (quoted or _looks_random(value)):
             yield Span("PASSWORD", start, end, 0.85)
+
+
+def _flags(text: str) -> Iterator[Span]:
     for m in _FLAG.finditer(text):
         start, end, value, _ = _span(m)
         if _is_value(value, True, True):
             yield Span("PASSWORD", start, end, 0.85)
-    for m in _URL_CREDS.finditer(text):
-        start, end, value, _ = _span(m)
-        if _is_value(value, True, False):
-            yield Span("PASSWORD", start, end, 0.9)
-    for m in _PIN.finditer(text):
-        yield Span("PASSWORD", m.start("value"), m.end("value"), 0.85)
-    for m in _LOGIN_PAIR.finditer(text):
-        start, end, value, quoted = _span(m)
-        if _is_value(value, True, quoted) and (_looks_random(value) or "credential" in m.group().lower()):
-            yield Span("PASSWORD", start, end, 0.8)

@@ -166,6 +166,9 @@ _MAIL_CUE = re.compile(r"\b(?:e-?mail|mail|contact|write|reach|address|inbox)\b"
 
 
 def obfuscated_emails(text: str) -> Iterator[Span]:
+    lower = text.lower()
+    if not any(h in lower for h in (" at ", "(at)", "[at]", "{at}", "<at>", "@")):
+        return
     for m in _OBFUSCATED.finditer(text):
         local, whole = m.group("local"), m.group()
         if "@" in whole and " " not in whole:
@@ -187,6 +190,8 @@ _PHONE_LABEL = re.compile(
     r"[^\d+\n]{0,18}(\+?\(?\d[\d ().-]{5,20}\d)",
     re.IGNORECASE,
 )
+_PHONE_HINTS = ("phone", "tel", "mobile", "cell", "landline", "whats", "fax", "hotline", "call", "text", "ring",
+                "reach", "contact", "sms", "number", "no", "#", "dial", "answering", "message", "registered")
 # National format with a trunk 0 and three or more groups: "020 7946 0958", "0521 61 09 13".
 _PHONE_TRUNK = re.compile(r"(?<![\w.+-])\(?0[1-9]\d{0,3}\)?(?:(?:[ .-]\d{2,4}){2,4}|-\d{6,8})(?![\w-]|\.\d)")
 
@@ -199,9 +204,11 @@ def phones(text: str) -> Iterator[Span]:
     for m in _PHONE_INTL.finditer(text):
         if 8 <= sum(ch.isdigit() for ch in m.group()) <= 15:
             yield Span("PHONE_NUMBER", m.start(), m.end(), 1.0)
-    for m in _PHONE_LABEL.finditer(text):
-        if 7 <= sum(ch.isdigit() for ch in m.group(1)) <= 15:
-            yield Span("PHONE_NUMBER", m.start(1), m.end(1), 0.9)
+    lower = text.lower()
+    if any(h in lower for h in _PHONE_HINTS):
+        for m in _PHONE_LABEL.finditer(text):
+            if 7 <= sum(ch.isdigit() for ch in m.group(1)) <= 15:
+                yield Span("PHONE_NUMBER", m.start(1), m.end(1), 0.9)
     for m in _PHONE_TRUNK.finditer(text):
         if 9 <= sum(ch.isdigit() for ch in m.group()) <= 12:
             yield Span("PHONE_NUMBER", m.start(), m.end(), 0.7)
