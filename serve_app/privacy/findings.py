@@ -16,7 +16,7 @@ ENTITY_TYPES: dict[str, str] = {
     "ACCOUNT_NUMBER": "labelled bank/insurance account, routing number or sort code",
     "ACCOUNT_RECORD": "a named person's account record (customer number, balance, loan)",
     "API_KEY": "API key, access token, JWT or private key block",
-    "CREDIT_CARD": "card number (Luhn-valid), in digits or words",
+    "CREDIT_CARD": "card number (Luhn-valid), in digits or words, or a labelled card security code",
     "CRYPTO": "cryptocurrency wallet address (Presidio)",
     "DATE_TIME": "a full date (reported only next to sensitive data: dates about a person are PHI)",
     "DATE_OF_BIRTH": "a date of birth, in digits or words",
@@ -37,6 +37,7 @@ ENTITY_TYPES: dict[str, str] = {
     "STREET_ADDRESS": "street address or P.O. box",
     "UK_NINO": "UK National Insurance number (Presidio)",
     "US_SSN": "US social security number",
+    "VEHICLE_ID": "labelled licence plate or VIN",
 }
 
 # Identifies someone, or dates something about them, but is not private by

@@ -120,12 +120,13 @@ class DateRecognizer(RuleRecognizer):
 
 def _documents(text: str) -> Iterator[Span]:
     yield from identity.licences(text)
+    yield from identity.vehicles(text)
     yield from identity.passports(text)
     yield from identity.national_ids(text)
 
 
 class IdentityDocumentRecognizer(RuleRecognizer):
-    ENTITIES = ("DRIVER_LICENSE", "PASSPORT", "NATIONAL_ID")
+    ENTITIES = ("DRIVER_LICENSE", "PASSPORT", "NATIONAL_ID", "VEHICLE_ID")
     find = staticmethod(_documents)
 
 
@@ -140,7 +141,7 @@ class AddressRecognizer(RuleRecognizer):
 
 
 class SecretRecognizer(RuleRecognizer):
-    ENTITIES = ("PASSWORD",)
+    ENTITIES = ("PASSWORD", "CREDIT_CARD")
     find = staticmethod(secrets.secrets)
 
 
@@ -254,7 +255,9 @@ class CueNameRecognizer(EntityRecognizer):
                     start, end = lo + ent.start_char - a, lo + ent.end_char - a
                     if text[start:end].endswith(("'s", "’s")):
                         end -= 2
-                    found.append(Span("PERSON", start, end, 0.85))
+                    span = persons.plausible(text, start, end)
+                    if span and (" " in text[span[0]:span[1]] or persons.lone_name_ok(text, *span)):
+                        found.append(Span("PERSON", span[0], span[1], 0.85))
         return found
 
 

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from serve_app.privacy.findings import Span
 
 _CAP = r"[^\W\d_a-z][\w'’.-]*"
-_LINK = r"(?:de|del|della|di|da|do|dos|la|le|du|des|van|von|der|den|of|the|y)"
+_LINK = r"(?:de|del|della|dei|degli|delle|dello|di|da|do|dos|das|la|le|du|des|van|von|der|den|of|the|y)"
 _EN = ("Street St Avenue Ave Road Rd Boulevard Blvd Lane Ln Drive Dr Court Ct Place Pl Square Sq Terrace Terr Way "
        "Close Crescent Cres Parkway Pkwy Highway Hwy Circle Cir Trail Alley Row Gardens Grove Mews Walk Hill "
        "Heights Loop Pike Plaza Ridge Run Crossing Point").split()
@@ -72,16 +72,18 @@ _PATTERNS: tuple[tuple[frozenset | None, tuple | None, re.Pattern], ...] = (
 )
 _ADDRESS_CUE = re.compile(
     r"\b(?:address(?: is| to| of [\w ]{1,30} is|:| here)|address(?:es)?,? (?:here )?(?:it is|they are|is)|"
-    r"(?:live|lives|living|reside|resides|stay|stays|located|situated|based) (?:at|on)|taxi to|"
+    r"(?:live|lives|living|reside|resides|stay|stays|located|situated) (?:at|on)|taxi to|(?:is|are) on|"
     r"(?:ship|send|deliver|mail|post|return|forward) (?:it |them |this |that |the \w+ |everything )?to|"
     r"moved to|relocated to|residing at|domiciled at)\s+",
     re.IGNORECASE,
 )
 _CUE_WORDS = frozenset({"address", "addresses", "live", "lives", "living", "reside", "resides", "stay", "stays",
-                        "located", "situated", "based", "taxi", "ship", "send", "deliver", "mail", "post", "return",
+                        "located", "situated", "taxi", "ship", "send", "deliver", "mail", "post", "return",
                         "forward", "moved", "relocated", "residing", "domiciled"})
 _NOT_PLACE = re.compile(r"(?:room|gate|table|desk|floor|page|line|step|version|chapter|section|level|"
                         r"terminal|platform|seat|slide|row|item|task|ticket|order)\b", re.IGNORECASE)
+_ADDRESS_CORE = re.compile(rf"(?:{_NUM},?\s+(?:{_CAP}|(?:rue|via|calle|avenida|rua|chemin|avenue|street|road)\b)|"
+                           rf"(?:{_CAP}\s+){{1,4}}{_NUM}\b)")
 _ENDS_WITH_YEAR = re.compile(r"\b(?:19|20)\d\d\b\W*$")
 _ENGLISH_LOOKALIKES = frozenset({"brigade", "renegade"})
 
@@ -111,6 +113,6 @@ def _after_cue(text: str) -> Iterator[Span]:
         if not chunk or len(chunk.group()) < 4 or _NOT_PLACE.match(chunk.group()):
             continue
         words = chunk.group()
-        if re.search(r"\b\d{1,5}[A-Za-z]?\b", words) and re.search(r"[^\W\d_a-z][^\W\d_A-Z]{2,}", words) \
-                and not re.match(r"\s*\d{1,2}(?::\d\d|\s*(?:am|pm|o'clock))", words, re.IGNORECASE):
+        # A house number next to a name, early on: "the north side of Rua Diadema 1903".
+        if _ADDRESS_CORE.search(words[:48]) and not re.match(r"\s*\d{1,2}(?::\d\d|\s*(?:am|pm|o'clock))", words, re.I):
             yield Span("STREET_ADDRESS", m.end(), m.end() + len(words.rstrip(" ,")), 0.75)

@@ -71,6 +71,11 @@ _HEALTH_PHRASES = re.compile("|".join(f"(?:{p})" for p in HEALTH_PHRASES), re.IG
 _PHRASE_STARTS = frozenset(w.lower() for p in HEALTH_PHRASES for w in re.findall(r"[a-z0-9]+", p)) | {"a&e"}
 
 
+# "and disease", "this disorder": not the name of a condition.
+_NOT_MODIFIERS = frozenset("and the this that these those with without any other its their his her our your such "
+                           "for from of disease disorder syndrome".split())
+
+
 def health(text: str) -> Iterator[Span]:
     tokens = _tokens(text)
     for s, e in _health().find(tokens):
@@ -80,7 +85,8 @@ def health(text: str) -> Iterator[Span]:
             m = _HEALTH_PHRASES.match(text, s)
             if m:
                 yield Span("HEALTH_DATA", m.start(), m.end(), 0.85)
-        if word in HEALTH_HEADS and i and len(tokens[i - 1][2]) >= 3 and s - tokens[i - 1][1] <= 2:
+        if word in HEALTH_HEADS and i and len(tokens[i - 1][2]) >= 3 and s - tokens[i - 1][1] <= 2 \
+                and tokens[i - 1][2] not in _NOT_MODIFIERS:
             yield Span("HEALTH_DATA", tokens[i - 1][0], e, 0.85)
         if text[s:e] in HEALTH_ACRONYMS:
             yield Span("HEALTH_DATA", s, e, 0.85)

@@ -94,6 +94,14 @@ _ACCOUNT = re.compile(
 _ACCOUNT_BARE = re.compile(r"\baccount\s*#?\s*(?=\d{6})", re.IGNORECASE)
 
 
+_VEHICLE = re.compile(r"\b(?:licen[cs]e plate|number plate|plate number|registration (?:number|plate)|reg(?:istration)? no\.?|"
+                      r"vin(?: number)?|vehicle identification number)", re.IGNORECASE)
+
+
+def vehicles(text: str) -> Iterator[Span]:
+    yield from _labelled(text, _VEHICLE, "VEHICLE_ID", 0.85, 2)
+
+
 def licences(text: str) -> Iterator[Span]:
     yield from _labelled(text, _LICENCE, "DRIVER_LICENSE", 0.9, 4)
     yield from _labelled(text, _DL, "DRIVER_LICENSE", 0.85, 5)
@@ -126,7 +134,8 @@ _TENS = r"(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)"
 _ORD_UNIT = r"(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth)"
 _ORD = (rf"(?:{_ORD_UNIT}|tenth|eleventh|twelfth|(?:thir|four|fif|six|seven|eigh|nine)teenth|"
         rf"twentieth|thirtieth|(?:twenty|thirty)[ -]{_ORD_UNIT})")
-_DAY = rf"(?:\d{{1,2}}(?:st|nd|rd|th)?|{_ORD})"
+_CARDINAL_DAY = rf"(?:{_UNIT}|{_TEEN}|twenty(?:[ -]{_UNIT})?|thirty(?:[ -]one)?)"
+_DAY = rf"(?:\d{{1,2}}(?:st|nd|rd|th)?|{_ORD}|{_CARDINAL_DAY})"
 _YEAR_WORDS = (rf"(?:(?:nineteen|twenty)[ -](?:hundred|oh[ -]{_UNIT}|{_TEEN}|{_TENS}(?:[ -]{_UNIT})?)|"
                rf"two thousand(?: and)?(?:[ -](?:{_TEEN}|{_TENS}(?:[ -]{_UNIT})?|{_UNIT}))?)")
 _YEAR = rf"(?:\d{{4}}|'\d{{2}}|{_YEAR_WORDS})"
@@ -134,24 +143,45 @@ _DATE = (rf"(?:\d{{1,2}}[/.-]\d{{1,2}}[/.-](?:\d{{4}}|\d{{2}})|\d{{4}}[/.-]\d{{1
          rf"(?:the )?{_DAY}(?: of)?[ -]{_MONTH},?[ -]{_YEAR}|{_MONTH} (?:the )?{_DAY},? {_YEAR})")
 _BIRTH = re.compile(
     rf"\b(?:born|dob|d\.o\.b\.?|date of birth|birth ?date|birthday|date de naissance|geburtsdatum|"
-    rf"fecha de nacimiento|b\.)(?=[\s:,.(-])[^\n;]{{0,32}}?\b({_DATE})",
+    rf"fecha de nacimiento)(?=[\s:,.(-])[^\n;]{{0,32}}?\b({_DATE})",
     re.IGNORECASE,
 )
+# The label after the date: "14.03.1985 (DOB)", "3 May 1990 - date of birth".
+_BIRTH_AFTER = re.compile(rf"\b({_DATE})\s*[(\[,-]?\s*(?:dob|d\.o\.b\.?|date of birth|born|birth ?date)\b",
+                          re.IGNORECASE)
 _ANY_DATE = re.compile(rf"\b{_DATE}\b", re.IGNORECASE)
 
 
 def dates(text: str) -> Iterator[Span]:
     """Full dates (day, month and year). Not private alone; in a sensitive text they are PHI."""
     for m in _ANY_DATE.finditer(text):
-        yield Span("DATE_TIME", m.start(), m.end(), 0.6)
+        if _real_date(m.group()):
+            yield Span("DATE_TIME", m.start(), m.end(), 0.6)
 
 
 # Birth years this old belong to historical figures, not to data subjects.
 _OLDEST_YEAR = 1920
 
 
+_NUMERIC_DATE = re.compile(r"(\d{1,4})([/.-])(\d{1,2})([/.-])(\d{1,4})")
+
+
+def _real_date(value: str) -> bool:
+    """A numeric date uses one separator and a possible day and month ("36-0.64" is not one)."""
+    m = _NUMERIC_DATE.fullmatch(value)
+    if not m:
+        return True  # written with a month name
+    a, sep1, b, sep2, c = m.groups()
+    if sep1 != sep2:
+        return False
+    first, second = (int(b), int(c)) if len(a) == 4 else (int(a), int(b))
+    return 1 <= min(first, second) and max(first, second) <= 31 and min(first, second) <= 12
+
+
 def dates_of_birth(text: str) -> Iterator[Span]:
-    for m in _BIRTH.finditer(text):
+    for m in list(_BIRTH.finditer(text)) + list(_BIRTH_AFTER.finditer(text)):
+        if not _real_date(m.group(1)):
+            continue
         year = re.search(r"\d{4}", m.group(1))
         if year and int(year.group()) < _OLDEST_YEAR and not re.match(r"\d{4}[/.-]", m.group(1)):
             continue

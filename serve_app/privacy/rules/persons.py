@@ -14,6 +14,16 @@ import re
 from collections.abc import Iterable, Iterator
 
 from serve_app.privacy.findings import Span
+from serve_app.privacy.rules.namewords import (
+    EPONYM_HEADS,
+    FIRST_NAMES,
+    SINGLE_WORD_SUFFIXES,
+    INSTITUTION_WORDS,
+    NOT_LOWER_NAMES,
+    NOT_NAME_SUFFIXES,
+    NOT_NAMES,
+    NOT_PERSON_WORDS,
+)
 
 _NAME = r"[^\W\d_a-z][\w'’-]+(?:\s+[^\W\d_a-z][\w'’-]+){0,2}"
 _TITLE = re.compile(rf"\b(?:Mr|Mrs|Ms|Miss|Mx|Mister|Madam|Mme|Herr|Frau|Señora?|Sra?|Sir|Dame|Lady|Lord)\.?\s+({_NAME})")
@@ -22,20 +32,15 @@ _RELATION = (r"patient|client|customer|employee|colleague|co-?worker|tenant|stud
              r"mom|mum|dad|brother|sister|uncle|aunt|cousin|grandmother|grandfather|grandma|grandpa|niece|nephew|"
              r"boyfriend|girlfriend|fianc[ée]e?|child|kid|baby|subordinate|report|contractor|teammate|intern|"
              r"member|user|guest|caller|claimant|insured|beneficiary|account holder|cardholder|landlord|roommate")
-_RELATION_NAME = re.compile(rf"\b(?i:{_RELATION})s?\b,?\s+(?:named\s+|called\s+)?({_NAME})")
+_RELATION_NAME = re.compile(rf"\b(?i:{_RELATION})\b,?\s+(?:named\s+|called\s+)?({_NAME})")
+# Lower-case writing: "my patient john smith has hiv". Only after a possessive, and only words that
+# are not function words, verbs or the nouns that follow these words in compounds ("patient care").
+_RELATION_LOWER = re.compile(rf"\b(?i:my|our|his|her|their|your)\s+(?i:{_RELATION})\s+(?:named\s+|called\s+)?"
+                             r"([a-z][a-z'’-]+(?:\s+[a-z][a-z'’-]+)?)")
 _LABEL = re.compile(r"\b(?:name|full name|patient name|employee name|customer name|client name|patient|employee|"
                     r"customer|client|account holder|insured|beneficiary|applicant|subject)\s*[:=]\s*"
                     r"([A-Za-z][\w'’-]+(?:[ \t]+[A-Za-z][\w'’-]+){0,2})", re.IGNORECASE)
 _NAMED = re.compile(rf"\b(?:named|called|Dear|Hi|Hello|Attn:?|attention)\s+({_NAME})")
-# Words that can follow a relation word with a capital but are not names.
-_NOT_NAMES = frozenset("""
-I The A An This That These Those He She It They We You His Her Their Our My Your Who Whom Whose Which What
-When Where Why How Has Have Had Is Was Are Were Will Would Can Could Should May Might Must Do Does Did And Or
-But With At In On From Of For To By As If Then So Not No Yes Portal Services Service Support Team Account ID
-Number Record Records Care Relations Experience Success Data Information Details Profile Name Names Monday
-Tuesday Wednesday Thursday Friday Saturday Sunday January February March April May June July August
-September October November December Today Tomorrow Yesterday All Every Each Some Any Please Thanks Thank
-""".split())
 # "Dr. Patel", "Nurse Okafor": the carer, not the patient. A full stop only after an abbreviation,
 # so "I'm a nurse. Dan Groot ..." does not make Dan a nurse.
 _CLINICIAN = re.compile(r"\b(?:(?:Dr|Prof|RN|NP|PA)\.?|Doctor|Professor|Nurse|Physician|Surgeon|Therapist|"
@@ -48,7 +53,7 @@ def _clean(text: str, start: int, end: int) -> tuple[int, int] | None:
     kept = []
     for w in words:
         word = w.group().rstrip(",.;:!?")
-        if word.removesuffix("'s").removesuffix("’s") in _NOT_NAMES or not word[:1].isalpha():
+        if word.removesuffix("'s").removesuffix("’s") in NOT_NAMES or not word[:1].isalpha():
             break
         kept.append((start + w.start(), start + w.start() + len(word)))
         if word.endswith(("'s", "’s")):
@@ -65,8 +70,81 @@ def pattern_persons(text: str) -> Iterator[Span]:
     for pattern, score in ((_TITLE, 0.85), (_RELATION_NAME, 0.8), (_LABEL, 0.85), (_NAMED, 0.8)):
         for m in pattern.finditer(text):
             found = _clean(text, m.start(1), m.end(1))
+            if found and pattern is not _TITLE:
+                found = plausible(text, *found)
             if found:
                 yield Span("PERSON", found[0], found[1], score)
+    for m in _RELATION_LOWER.finditer(text):
+        words = list(re.finditer(r"\S+", m.group(1)))
+        kept = []
+        for w in words:
+            word = w.group().rstrip("'’s") if w.group().endswith(("'s", "’s")) else w.group()
+            if word in NOT_LOWER_NAMES or word.endswith(("ed", "ing", "ly")) or len(word) < 2:
+                break
+            kept.append((m.start(1) + w.start(), m.start(1) + w.start() + len(word)))
+            if word != w.group():
+                break
+        if kept:
+            yield Span("PERSON", kept[0][0], kept[-1][1], 0.7)
+
+
+_INNER_CAPS_OK = re.compile(r"^(?:Mc|Mac|De|Di|Da|Du|La|Le|Van|Von)[A-Z]")
+_AFTER = re.compile(r"(?:['’]s)?\s+([A-Za-z]+)(?:\s+(al)\b)?")
+
+
+def plausible(text: str, start: int, end: int) -> tuple[int, int] | None:
+    """The span trimmed to what can be a person's name, or None.
+
+    Not a name: acronyms ("SLM", "HHLs"), tokens with digits or symbols
+    ("CA125", "P<.05"), organisation and study nouns ("Task Force"),
+    English word endings ("Prospective", "Arthralgia"), eponyms ("Cox
+    regression", "Gleason score") and citations ("Lenke et al").
+    """
+    if any(c in text[start:end] for c in "()[]{}"):
+        return None
+    words = [(m.start() + start, m.end() + start, m.group()) for m in re.finditer(r"\S+", text[start:end])]
+    while words and words[0][2].strip(",.;:") in NOT_PERSON_WORDS:
+        words.pop(0)
+    if not words:
+        return None
+    for _, _, word in words:
+        if not word[:1].isupper() and word not in _PARTICLES:
+            return None  # "mm Hg", "cystatin C"
+        core = word.strip(",.;:()").removesuffix("'s").removesuffix("’s")
+        if not core or any(c.isdigit() or c in "<>/=%+&@#" for c in core) or core in INSTITUTION_WORDS:
+            return None
+        inner = [c for i, c in enumerate(core) if i and c.isupper() and core[i - 1] not in "-'’"]
+        if inner and not _INNER_CAPS_OK.match(core):
+            return None
+        if len(core) >= 6 and core.lower().endswith(NOT_NAME_SUFFIXES):
+            return None
+    start, end = words[0][0], words[-1][1]
+    after = _AFTER.match(text, end)
+    if after and (after.group(1).lower() in EPONYM_HEADS or (after.group(1) == "et" and after.group(2))):
+        return None
+    return start, end
+
+
+_SUBJECT_NEXT = re.compile(
+    r"(?:['’]s\s+[a-z]|\s+(?:is|was|has|had|have|takes|took|needs|needed|earns|earned|makes|made|gets|got|says|said|"
+    r"told|wants|wanted|asks|asked|suffers|suffered|lives|lived|works|worked|will|would|can|could|should|must|"
+    r"does|did|isn't|wasn't|hasn't|doesn't|didn't|tested|started|stopped|began|underwent|died|passed|just|also|"
+    r"recently|still|now)\b|\s*[,:;]\s*(?:he|she|they|who|whose|his|her|their)\b)")
+_INTRO_BEFORE = re.compile(r"\b(?:to|for|with|tell|ask|remind|email|call|text|dear|hi|hello|about|visit|help|"
+                           r"congratulate|thank|from|named|called)\s+$", re.IGNORECASE)
+
+
+def lone_name_ok(text: str, start: int, end: int) -> bool:
+    """May one capitalised word from NER stand for a person? A known given name may; another word
+    only inside a sentence, introduced ("remind Bea") or acting ("Olek was diagnosed")."""
+    word = text[start:end]
+    if word in FIRST_NAMES:
+        return True
+    if len(word) >= 6 and word.lower().endswith(SINGLE_WORD_SUFFIXES):
+        return False
+    before = text[max(0, start - 24): start]
+    opening = not before.strip() or before.rstrip()[-1:] in ".!?:\n\"'(“"
+    return not opening and (bool(_INTRO_BEFORE.search(before)) or bool(_SUBJECT_NEXT.match(text, end)))
 
 
 def is_clinician(text: str, start: int) -> bool:
@@ -74,24 +152,6 @@ def is_clinician(text: str, start: int) -> bool:
     return _CLINICIAN.search(text[max(0, start - 16): start]) is not None
 
 
-# Capitalised words that start sentences, name places, organisations or conditions: not people.
-_NOT_PERSON_WORDS = _NOT_NAMES | frozenset("""
-Write Draft Summarise Summarize Translate Remind Format Prepare Ask Send Tell Check Make Book Fill Find Attach Add
-Explain Help Give Create Generate Compare List Show Let Set Get Use Update Verify Register Rewrite Forward Remember
-Call Text Email Mail Leave Transfer Pay Charge Block Cancel Review Read Plan Schedule Note Notes Summary Subject
-Dear Hi Hello Regards Kind Best Sincerely Cheers Re Fwd Patient Client Customer Employee Member Holder Name Date
-Diagnosis Assessment History Complaint Allergies Medications Labs Vitals Discharge Admission Referral Letter
-Type Stage Grade Phase Level Mount Saint St Lake River New North South East West Hospital Clinic University Bank Inc
-Corp Ltd LLC Street Avenue Road Health Medical Center Centre Institute Foundation Group Department Ministry Council
-School College Church Disease Syndrome Cancer Services Office Court Police Insurance Airlines Hotel Company Trust
-Fund Capital Partners Labs Systems Software Solutions Global International National Royal General County Republic
-Kingdom United Union Association Society Club Press News Times Journal HR IT CEO CFO CTO VP English Spanish French
-German Italian Portuguese Dutch Chinese Japanese Russian Arabic American British European Christmas Easter Google
-Microsoft Apple Amazon Facebook Meta OpenAI Slack Teams Zoom Excel Word PowerPoint Outlook Gmail Visa Mastercard
-Technologies Technology Tech Industries Corporation Holdings Enterprises Consulting Media Networks Pharma Motors
-Energy Airways Logistics Bank Financial Analytics Studios Ventures Associates Agency Hospitality Foods Retail
-Now Then Here There Also Just Still Maybe Perhaps Sorry Okay OK Well Oh Yesterday Tonight Later Soon Again
-""".split())
 _TITLE_WORD = re.compile(r"[^\W\d_a-z][^\W\d_]*(?:['’-][^\W\d_]+)*")
 _PARTICLES = frozenset({"van", "von", "de", "da", "di", "del", "der", "den", "le", "la", "du", "dos", "das", "bin", "al", "ibn", "y"})
 
@@ -117,23 +177,25 @@ def capitalised_names(text: str, lo: int, hi: int) -> Iterator[Span]:
         contraction = re.search(r"['’](?:m|ve|ll|d|re|t|s)$", core) is not None
         titled = (bool(core) and not contraction and _TITLE_WORD.fullmatch(core) is not None
                   and any(c.islower() for c in core))
-        if titled and core not in _NOT_PERSON_WORDS:
+        if titled and core not in NOT_PERSON_WORDS:
             run.append((start, start + len(core), core))
         elif not (core in _PARTICLES and run):
-            yield from _name_run(run)
+            yield from _name_run(run, text)
             run = []
             continue
         # A name ends at a possessive or at punctuation after the word.
         if possessive or m.group().rstrip()[-1:] in ",.;:!?)|/":
-            yield from _name_run(run)
+            yield from _name_run(run, text)
             run = []
-    yield from _name_run(run)
+    yield from _name_run(run, text)
 
 
-def _name_run(run: list[tuple[int, int, str]]) -> Iterator[Span]:
+def _name_run(run: list[tuple[int, int, str]], text: str) -> Iterator[Span]:
     words = [w for w in run if w[2] not in _PARTICLES]
     if 2 <= len(words) <= 4:
-        yield Span("PERSON", run[0][0], run[-1][1], 0.7)
+        span = plausible(text, run[0][0], run[-1][1])
+        if span and span[1] - span[0] >= 3:
+            yield Span("PERSON", span[0], span[1], 0.7)
 
 
 def windows(text: str, cues: Iterable[tuple[int, int]], reach: int) -> list[tuple[int, int]]:
@@ -161,7 +223,7 @@ def candidate_windows(text: str, regions: list[tuple[int, int]], reach: int = 50
     A person NER can report has a capital letter, and a word in the stop lists is not one.
     """
     spots = [(m.start(), m.end()) for lo, hi in regions for m in _CANDIDATE.finditer(text, lo, hi)
-             if m.group().removesuffix("'s").removesuffix("’s").rstrip(".,") not in _NOT_PERSON_WORDS]
+             if m.group().removesuffix("'s").removesuffix("’s").rstrip(".,") not in NOT_PERSON_WORDS]
     clipped = set()
     for lo, hi in windows(text, spots, reach) if spots else ():
         for rlo, rhi in regions:

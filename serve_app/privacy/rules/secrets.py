@@ -22,7 +22,7 @@ _STRONG = (r"pass(?:word|wd|code|phrase| phrase|key)|pwd|pw|login password|root 
            r"(?:answer to (?:my|the) )?security question|unlock code|door code|alarm code|safe combination|"
            r"(?:safe|lock) combination")
 # Labels that also name harmless things ("token" in NLP, "secret" of success): the value must look random.
-_WEAK = (r"token|secret|api[ _-]?key|access[ _-]?key|secret[ _-]?key|private[ _-]?key|client[ _-]?secret|"
+_WEAK = (r"token|secret|key|api[ _-]?key|access[ _-]?key|secret[ _-]?key|private[ _-]?key|client[ _-]?secret|"
          r"auth(?:orization)?|bearer|credentials?|session(?: id| cookie)?|cookie|signing key|webhook secret")
 _CONNECT = (r"(?:\s+(?:(?:is|was|has been|have been|will be|should be|got)\s+)?(?:now\s+)?(?:set|changed|reset|updated)"
             r"\s+to\s*[:=]?\s*|\s+(?:is|was|are|were|will be|should be)(?:\s+now)?\s*[:=]?\s*|\s*(?:[:=]|=>|->)\s*)")
@@ -32,7 +32,8 @@ _PHRASE = re.compile(
     re.IGNORECASE,
 )
 # "pwd Zx81!spectrum": no connector, so the value must look made up.
-_BARE = re.compile(r"\b(?:password|passwd|pwd|pw|passcode)\s+(?P<value>[^\s\"'`]{6,120})", re.IGNORECASE)
+_BARE = re.compile(r"\b(?P<label>password|passwd|pwd|pw|passcode|token|secret|key|api key|access key|"
+                   r"secret key|secret access key|private key)\s+(?P<value>[^\s\"'`]{6,200})", re.IGNORECASE)
 # "reset the staging DB password to X", "changed my PIN to 4821".
 _SET_TO = re.compile(
     r"\b(?:set|reset|change|changed|update|updated|rotate|rotated)\s+(?:(?:the|my|our|his|her|their|its)\s+)?"
@@ -46,8 +47,11 @@ _ASSIGN = re.compile(
     r"credentials?|auth)[A-Za-z0-9_]*)[\"']?\s*(?:[:=]|:=)\s*(?P<value>\"[^\"\n]{3,200}\"|'[^'\n]{3,200}'|[^\s,;\"'`)}]{3,200})",
     re.IGNORECASE,
 )
-_FLAG = re.compile(r"(?:--(?:password|passwd|pass|token|secret|api-key)[= ]|\s-p(?=[^\s-]{4,}))(?P<value>[^\s\"']{4,}|\"[^\"]+\"|'[^']+')")
+_FLAG = re.compile(r"(?:--(?:password|passwd|pass|token|secret|api-key)[= ]|\b(?:mysql|mysqldump|mysqladmin|mariadb)\b[^\n]*?"
+                   r"\s-p(?=[^\s-]{4,}))(?P<value>[^\s\"']{4,}|\"[^\"]+\"|'[^']+')")
 _URL_CREDS = re.compile(r"\b[a-z][a-z0-9+.-]{1,20}://(?P<user>[^\s:/@]{1,64}):(?P<value>[^\s@/]{1,128})@[^\s/]+")
+_CVV = re.compile(r"\b(?:cvv2?|cvc2?|csc|card security code|security code)\s*(?:[:=#]|is|was)?\s*(?P<value>\d{3,4})\b",
+                  re.IGNORECASE)
 _PIN = re.compile(r"\b(?:PIN|pin (?:code|number)|PIN code|PIN number)(?:\s*(?:[:=#]|is|was|is now)\s*|\s+)(?P<value>\d{4,8})\b")
 _LOGIN_PAIR = re.compile(r"\b(?:login|log in|user(?:name)?|user ?id|credentials (?:are|is|:))\s*(?:[:=]|is)?\s*\S+\s*(?:/|and|,)\s*(?:pass(?:word)?\s*(?:[:=]|is)\s*)?"
                          r"(?P<value>[^\s,;]{4,})", re.IGNORECASE)
@@ -115,7 +119,7 @@ def _passphrase(text: str, start: int) -> int:
 # Substrings each form cannot match without: checked first, since a case-insensitive
 # alternation tried at every character is the expensive part of a regex scan.
 _LABEL_HINTS = ("pass", "pw", "pin", "secret", "token", "key", "auth", "bearer", "credential", "session", "cookie",
-                "phrase", "mnemonic", "security", "code", "combination")
+                "phrase", "mnemonic", "security", "code", "combination", "cvv", "cvc", "csc")
 
 
 def secrets(text: str) -> Iterator[Span]:
@@ -154,7 +158,9 @@ def _phrases(text: str) -> Iterator[Span]:
         yield Span("PASSWORD", start, end, 0.9 if strong else 0.85)
     for m in _BARE.finditer(text):
         start, end, value, _ = _span(m)
-        if _looks_random(value) and not _PLACEHOLDER.match(value):
+        # Without "is" or ":" only a made-up looking value counts; after "key"/"token", a long one.
+        weak = m.group("label").lower() not in ("password", "passwd", "pwd", "pw", "passcode")
+        if _looks_random(value) and not _PLACEHOLDER.match(value) and (not weak or len(value) >= 16):
             yield Span("PASSWORD", start, end, 0.85)
     for m in _SET_TO.finditer(text):
         start, end, value, quoted = _span(m)
@@ -162,6 +168,8 @@ def _phrases(text: str) -> Iterator[Span]:
             yield Span("PASSWORD", start, end, 0.9)
     for m in _PIN.finditer(text):
         yield Span("PASSWORD", m.start("value"), m.end("value"), 0.85)
+    for m in _CVV.finditer(text):
+        yield Span("CREDIT_CARD", m.start("value"), m.end("value"), 0.85)
 
 
 def _assignments(text: str) -> Iterator[Span]:

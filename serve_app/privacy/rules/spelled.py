@@ -25,7 +25,7 @@ _TENS = {"twenty": "2", "thirty": "3", "forty": "4", "fourty": "4", "fifty": "5"
 _REPEAT = {"double": 2, "triple": 3}
 _ZEROS = {"hundred": "00", "thousand": "000"}
 _TOKEN = re.compile(r"[A-Za-z]+|\d+")
-_GAP = re.compile(r"[\s,.\-/]{0,3}")
+_GAP = re.compile(r"[\s,\-/]{0,3}")
 _CUES = (
     ("US_SSN", re.compile(r"\b(?:ssn|social security|social)\b", re.IGNORECASE)),
     ("PASSWORD", re.compile(r"\b(?:pin|passcode|password|code|combination)\b", re.IGNORECASE)),
@@ -96,6 +96,11 @@ def _counting(parts: list[str]) -> bool:
     return len(values) >= 3 and steps in ({1}, {-1})
 
 
+def _cardinal(words: str) -> bool:
+    """"one thousand two hundred forty-eight" is a quantity, not dictated digits."""
+    return re.search(r"\b(?:thousand|million|billion)\b", words, re.IGNORECASE) is not None
+
+
 def _cue(text: str, start: int) -> str | None:
     before = text[max(0, start - 60): start]
     for entity, pattern in _CUES:
@@ -121,5 +126,5 @@ def spelled_numbers(text: str) -> Iterator[Span]:
             yield Span("US_SSN", start, end, 0.95)
         elif cue is not None and cue != "PASSWORD" and len(digits) >= 7:
             yield Span(cue, start, end, 0.85)
-        elif len(digits) >= 9 and not _counting(parts):
+        elif len(digits) >= 9 and not _counting(parts) and not _cardinal(text[start:end]):
             yield Span("SPELLED_NUMBER", start, end, 0.7)

