@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Sequence
+from typing import Any
 
 from serve_app.privacy.combine import combine
 from serve_app.privacy.findings import Finding, Findings
@@ -28,11 +30,17 @@ from serve_app.privacy.settings import PrivacySettings
 
 
 class PrivacyDetector:
-    """Finds personal, health, financial and secret data in text."""
+    """Finds personal, health, financial and secret data in text.
 
-    def __init__(self, settings: PrivacySettings | None = None):
+    `extra_recognizers` are Presidio recognizers an operator adds in code
+    (a `PatternRecognizer` for employee IDs, a deny list of project names);
+    any entity type they report counts as sensitive unless it is PERSON or
+    DATE_TIME.
+    """
+
+    def __init__(self, settings: PrivacySettings | None = None, extra_recognizers: Sequence[Any] = ()):
         self.settings = settings or PrivacySettings()
-        self._analyzer, self._names = _build(self.settings)
+        self._analyzer, self._names = _build(self.settings, extra_recognizers)
 
     @property
     def recognizers(self) -> tuple[str, ...]:
@@ -75,7 +83,7 @@ def _invisible_removed(detector: PrivacyDetector, text: str, all_names: bool, st
     return Findings(items, elapsed_ms=(time.perf_counter() - started) * 1000)
 
 
-def _build(settings: PrivacySettings):
+def _build(settings: PrivacySettings, extra: Sequence[Any]):
     from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
     from presidio_analyzer import predefined_recognizers as predefined
     from presidio_analyzer.nlp_engine import NoOpNlpEngine
@@ -113,6 +121,7 @@ def _build(settings: PrivacySettings):
         if cls is None:
             raise ValueError(f"unknown Presidio recognizer {name!r} in privacy.presidio_recognizers")
         chosen.append(cls())
+    chosen += list(extra)
 
     registry = RecognizerRegistry(recognizers=chosen, supported_languages=["en"])
     engine = NoOpNlpEngine(models=[{"lang_code": "en", "model_name": "none"}])

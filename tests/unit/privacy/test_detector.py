@@ -171,3 +171,17 @@ def test_invisible_characters_keep_original_offsets(detector):
     text = "card 4111\u200b1111\u200b1111\u200b1111 ok"
     (card,) = [f for f in detector.analyze(text).items if f.entity_type == "CREDIT_CARD"]
     assert text[card.start:card.end] == "4111\u200b1111\u200b1111\u200b1111"
+
+
+def test_operator_adds_a_recognizer_in_code():
+    from presidio_analyzer import Pattern, PatternRecognizer
+
+    from serve_app.privacy.detector import PrivacyDetector
+
+    employee_ids = PatternRecognizer(supported_entity="EMPLOYEE_ID", name="EmployeeIdRecognizer",
+                                     patterns=[Pattern("emp", r"\bEMP-\d{6}\b", 0.9)])
+    codenames = PatternRecognizer(supported_entity="PROJECT_CODENAME", deny_list=["Bluebird"])
+    custom = PrivacyDetector(PrivacySettings(ner=False), extra_recognizers=[employee_ids, codenames])
+    assert custom.analyze("Review EMP-004211 before Friday").kinds == ("EMPLOYEE_ID",)
+    assert custom.analyze("Status of Bluebird?").kinds == ("PROJECT_CODENAME",)
+    assert "EmployeeIdRecognizer" in custom.recognizers
