@@ -11,7 +11,8 @@ only the text within `context_chars` of a health/salary/account/special
 cue, and not at all when there is none. Presidio's own NLP step is a
 no-op engine: no recognizer here needs its tokens or lemmas.
 
-Thread safety: analysis keeps no state between calls; the spaCy call is
+Thread safety: analysis keeps no state between calls (what rules share
+lives in a per-call object, so no prompt outlives its request in a cache); the spaCy call is
 serialised by a lock inside `CueNameRecognizer`. Safe to call from
 `asyncio.to_thread` workers. Deterministic: same text and settings, same
 Findings.
@@ -40,7 +41,7 @@ class PrivacyDetector:
 
     def __init__(self, settings: PrivacySettings | None = None, extra_recognizers: Sequence[Any] = ()):
         self.settings = settings or PrivacySettings()
-        self._analyzer, self._names = _build(self.settings, extra_recognizers)
+        self._analyzer, self._names, self._artifacts = _build(self.settings, extra_recognizers)
 
     @property
     def recognizers(self) -> tuple[str, ...]:
@@ -59,7 +60,8 @@ class PrivacyDetector:
             return Findings()
         if _INVISIBLE.search(text):
             return _invisible_removed(self, text, all_names, started)
-        results = self._analyzer.analyze(text=text, language="en", score_threshold=self.settings.score_threshold)
+        results = self._analyzer.analyze(text=text, language="en", score_threshold=self.settings.score_threshold,
+                                         nlp_artifacts=self._artifacts())
         raw = [Finding(r.entity_type, r.start, r.end, r.score,
                        r.recognition_metadata.get("recognizer_name", "")) for r in results]
         items = combine(text, raw, self.settings.context_chars, self.settings.entities)
@@ -128,4 +130,4 @@ def _build(settings: PrivacySettings, extra: Sequence[Any]):
     analyzer = AnalyzerEngine(registry=registry, nlp_engine=engine, supported_languages=["en"],
                               context_aware_enhancer=rec.WindowContextEnhancer(),
                               default_score_threshold=settings.score_threshold)
-    return analyzer, names
+    return analyzer, names, rec.RuleArtifacts

@@ -14,10 +14,10 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from functools import lru_cache
 
 from presidio_analyzer import EntityRecognizer, RecognizerResult
 from presidio_analyzer.context_aware_enhancers import ContextAwareEnhancer
+from presidio_analyzer.nlp_engine import NlpArtifacts
 
 from serve_app.privacy.combine import SpanIndex
 from serve_app.privacy.findings import Span
@@ -40,13 +40,29 @@ class RuleRecognizer(EntityRecognizer):
 
     def analyze(self, text: str, entities: list[str], nlp_artifacts=None) -> list[RecognizerResult]:
         wanted = set(entities) if entities else set(self.ENTITIES)
-        return [_result(self, span) for span in spans_of(type(self).find, text) if span.entity in wanted]
+        return [_result(self, span) for span in spans_of(type(self).find, text, nlp_artifacts)
+                if span.entity in wanted]
 
 
-@lru_cache(maxsize=32)
-def spans_of(find: Finder, text: str) -> tuple[Span, ...]:
-    """A rule's spans, cached: the cue rules run both as recognizers and to place the NER windows."""
-    return tuple(find(text))
+class RuleArtifacts(NlpArtifacts):
+    """Presidio's per-call NLP slot, used for what our rules share within one call: their spans.
+
+    Lives as long as one analyze() call, so no text outlives its request in a cache.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(entities=[], tokens=None, tokens_indices=[], lemmas=[], nlp_engine=None, language="en")
+        self.spans: dict[Finder, tuple[Span, ...]] = {}
+
+
+def spans_of(find: Finder, text: str, artifacts=None) -> tuple[Span, ...]:
+    """A rule's spans, memoised for the call: the cue rules run as recognizers and to place NER windows."""
+    memo = getattr(artifacts, "spans", None)
+    if memo is None:
+        return tuple(find(text))
+    if find not in memo:
+        memo[find] = tuple(find(text))
+    return memo[find]
 
 
 def _result(recognizer: EntityRecognizer, span: Span) -> RecognizerResult:
@@ -213,7 +229,7 @@ class CueNameRecognizer(EntityRecognizer):
         self._nlp("Warm up with Jane Doe.")  # the first call allocates; keep it off the request path
 
     def analyze(self, text: str, entities: list[str], nlp_artifacts=None) -> list[RecognizerResult]:
-        cues = [(s.start, s.end) for find in self.cue_finders for s in spans_of(find, text)]
+        cues = [(s.start, s.end) for find in self.cue_finders for s in spans_of(find, text, nlp_artifacts)]
         if not cues:
             return []
         found = [span for lo, hi in persons.windows(text, cues, self.reach)

@@ -56,9 +56,8 @@ def _special() -> _Lexicon:
     return _Lexicon(special_terms())
 
 
-@lru_cache(maxsize=16)
 def _tokens(text: str) -> tuple[tuple[int, int, str], ...]:
-    """(start, end, lower-case word); cached: health, special and the name recognizer read the same text."""
+    """(start, end, lower-case word) for each word."""
     lower = text.lower().replace("’", "'")
     if len(lower) != len(text):  # a few characters change length when lower-cased ("İ")
         return tuple((m.start(), m.end(), m.group().lower().replace("’", "'")) for m in _WORD.finditer(text))
