@@ -3,6 +3,7 @@
     python -m serve_app.lab.privacy corpus   --datasets /work/shared/datasets --out runs/privacy/corpus.jsonl
     python -m serve_app.lab.privacy evaluate --corpus runs/privacy/corpus.jsonl --split bench --out runs/privacy/bench.json
     python -m serve_app.lab.privacy synth    --datasets /work/shared/datasets --out runs/privacy/synth.json
+    python -m serve_app.lab.privacy abstracts --datasets /work/shared/datasets --range 600:1000 --out runs/privacy/abstracts.json
     python -m serve_app.lab.privacy latency  --corpus runs/privacy/corpus.jsonl --out runs/privacy/latency.json
 
 `--settings` takes a JSON object of PrivacySettings fields (e.g. '{"ner": false}').
@@ -52,6 +53,11 @@ def main(argv: list[str] | None = None) -> None:
     s.add_argument("--datasets", type=Path, required=True)
     s.add_argument("--out", type=Path, required=True)
     s.add_argument("--settings", default=None)
+    a = sub.add_parser("abstracts", help="false alarms on PubMedQA abstracts (clean, long, medical)")
+    a.add_argument("--datasets", type=Path, required=True)
+    a.add_argument("--range", default="600:1000", help="slice of the seeded shuffle, start:stop")
+    a.add_argument("--out", type=Path, required=True)
+    a.add_argument("--settings", default=None)
     args = parser.parse_args(argv)
 
     from serve_app.lab.privacy import corpus, evaluate
@@ -64,6 +70,11 @@ def main(argv: list[str] | None = None) -> None:
     detector = _detector(args.settings)
     if args.command == "evaluate":
         report = evaluate.evaluate(detector, evaluate.load(args.corpus), None if args.split == "all" else args.split)
+        print(_summary(report))
+    elif args.command == "abstracts":
+        start, stop = (int(x) for x in args.range.split(":"))
+        rows = evaluate.pubmed_abstract_rows(args.datasets / "pubmedqa" / "ori_pqal.json", start, stop)
+        report = evaluate.evaluate(detector, rows, split=None)
         print(_summary(report))
     elif args.command == "synth":
         rows = evaluate.synth_rows(args.datasets / "presidio_synth" / "synth_dataset_v2.json")

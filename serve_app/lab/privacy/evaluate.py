@@ -104,6 +104,20 @@ def synth_rows(path: Path) -> list[dict]:
     return rows
 
 
+def pubmed_abstract_rows(path: Path, start: int, stop: int, seed: int = 7) -> list[dict]:
+    """PubMedQA contexts (abstracts about cohorts, never about a named person) as clean rows.
+
+    Shuffled with a fixed seed; slices were used as follows while building the
+    detector: [0:300) tuning, [300:600) seen once then tuned on, [600:1000) untouched.
+    """
+    data = json.loads(path.read_text())
+    keys = sorted(data)
+    random.Random(seed).shuffle(keys)
+    return [{"id": f"abstract.{k}", "prompt": " ".join(data[k]["CONTEXTS"]), "sensitive": False,
+             "form": "medical_abstract", "template": f"abstract.{k}", "split": "external", "entities": []}
+            for k in keys[start:stop]]
+
+
 # --------------------------------------------------------------- latency
 
 
