@@ -60,10 +60,9 @@ def combine(text: str, raw: Sequence[Finding], context_chars: int,
     dates = [f for f in raw if f.entity_type in NOT_SENSITIVE and f.entity_type != "PERSON"]
     others = [f for f in raw if f.entity_type not in NOT_SENSITIVE and f.entity_type not in NEEDS_PERSON]
 
-    # "Crohn's disease", "Hodgkin lymphoma": the name is part of the condition.
+    # "Crohn's disease", "Hodgkin lymphoma", "Metformin takes weeks": the "name" is (part of) the cue.
     cue_index = SpanIndex(cues)
-    people = [p for p in people if not any(_contains(c, p) and c.end - c.start > p.end - p.start
-                                           for c in cue_index.near(p.start, p.end))]
+    people = [p for p in people if not any(_contains(c, p) for c in cue_index.near(p.start, p.end))]
     # "Christian Müller", "Gerd Schmidt": the cue word is part of a name.
     person_index = SpanIndex(people)
     cues = [c for c in cues if not any(_overlaps(p, c) for p in person_index.near(c.start, c.end))]

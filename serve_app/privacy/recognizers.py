@@ -232,8 +232,9 @@ class CueNameRecognizer(EntityRecognizer):
         cues = [(s.start, s.end) for find in self.cue_finders for s in spans_of(find, text, nlp_artifacts)]
         if not cues:
             return []
+        starts = sorted(c[0] for c in cues)
         found = [span for lo, hi in persons.windows(text, cues, self.reach)
-                 for span in persons.capitalised_names(text, lo, hi)]
+                 for span in (*persons.capitalised_names(text, lo, hi), *persons.lone_names(text, lo, hi, starts))]
         # NER only where wording found nobody for a cue: it is the one costly step.
         known = SpanIndex(found + list(persons.pattern_persons(text)))
         open_cues = [c for c in cues if not any(

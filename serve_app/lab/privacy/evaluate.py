@@ -128,13 +128,14 @@ def _compose(prompts: list[str], words: int, rng: random.Random) -> str:
     return " ".join(" ".join(out).split()[:words])
 
 
-# Single first names next to a condition: wording alone finds no person, so spaCy NER runs.
-_NER_LEADS = ("Marta has had type 2 diabetes since spring.", "Olek was diagnosed with HIV in May.",
-              "Yuki takes sertraline every morning.", "Ask whether Ines still needs dialysis.")
+# Single, uncommon first names next to a condition: wording alone finds no person, so spaCy NER runs.
+_NER_LEADS = ("Rendor has had type 2 diabetes since spring.", "Olumide was diagnosed with HIV in May.",
+              "Bodil takes sertraline every morning.", "Ask whether Thiago still needs dialysis.")
 
 
 def latency(detector, rows: list[dict], *, repeats: int = 60, seed: int = 0) -> dict:
-    """analyze() p50/p99 for ~20/~200/~500-token prompts (0.75 words per token), single thread.
+    """analyze() p50/p99 for ~20/~200/~500-token prompts (0.75 words per token), single thread,
+    as wall time and as the calling thread's CPU time (robust to other work on shared cores).
 
     "clean": built from clean corpus rows (a third of them mention a condition
     or a salary, so cues do occur); "with_cue": led by a named-patient/salary/
@@ -143,23 +144,28 @@ def latency(detector, rows: list[dict], *, repeats: int = 60, seed: int = 0) -> 
     """
     rng = random.Random(seed)
     clean = [r["prompt"] for r in rows if not r["sensitive"]]
+    detector.analyze("Warm up: Anna Kowalski has diabetes, card 4111 1111 1111 1111.")
     leads = {"clean": None, "with_cue": [r["prompt"] for r in rows if r["form"] in ("phi_patient", "salary", "account_record")],
              "ner": list(_NER_LEADS)}
     report = {}
     for tokens in (20, 200, 500):
         words = round(tokens * 0.75)
         for kind, pool in leads.items():
-            times, lengths = [], []
+            times, cpu, lengths = [], [], []
             for _ in range(repeats):
                 text = _compose(clean, words, rng)
                 if pool:
                     lead = rng.choice(pool)
                     text = " ".join((lead + " " + text).split()[:max(words, len(lead.split()))])
                 lengths.append(len(text.split()))
-                started = time.perf_counter()
+                started, started_cpu = time.perf_counter(), time.thread_time()
                 detector.analyze(text)
+                cpu.append((time.thread_time() - started_cpu) * 1000)
                 times.append((time.perf_counter() - started) * 1000)
-            report[f"{tokens}_tokens_{kind}"] = {**_latency(times), "words_mean": round(statistics.fmean(lengths), 1)}
+            # CPU time of the calling thread: what a call costs when the cores are not shared.
+            report[f"{tokens}_tokens_{kind}"] = {**_latency(times), "cpu_p50_ms": round(_percentile(cpu, 0.5), 3),
+                                                 "cpu_p99_ms": round(_percentile(cpu, 0.99), 3),
+                                                 "words_mean": round(statistics.fmean(lengths), 1)}
     return report
 
 

@@ -18,6 +18,7 @@ But With At In On From Of For To By As If Then So Not No Yes Portal Services Ser
 Number Record Records Care Relations Experience Success Data Information Details Profile Name Names Monday
 Tuesday Wednesday Thursday Friday Saturday Sunday January February March April May June July August
 September October November December Today Tomorrow Yesterday All Every Each Some Any Please Thanks Thank
+Dr Mr Mrs Ms Miss Mx Prof Doctor Professor Nurse Sir Madam
 """.split())
 # Capitalised words that start sentences, name places, organisations or conditions: not people.
 NOT_PERSON_WORDS = NOT_NAMES | frozenset("""
@@ -101,7 +102,7 @@ Deepak Denise Dennis Diana Diego Dmitri Dominik Donna Dorothy Edward Elena Elias
 Emma Eric Erik Ernesto Esther Eva Evelyn Fabian Farah Fatima Felix Fernando Fiona Francesca Francesco Francisco
 Frank Freya Gabriel Gabriela George Georg Gerhard Giovanni Giulia Giuseppe Greta Gustav Hana Hannah Hans Harry
 Hassan Heather Heidi Helen Helena Henrik Henry Hiroshi Hugo Ian Ibrahim Ida Igor Ines Ingrid Irene Isabel
-Isabella Ivan Jack Jacob Jakub James Jan Jana Jane Janet Jason Javier Jean Jennifer Jens Jessica Joanna Joao Johan
+Isabella Ivan Jack Jacob Jakub James Jana Jane Janet Jason Javier Jean Jennifer Jens Jessica Joanna Joao Johan
 Johann John Jonas Jonathan Jorge Jose Josef Joseph Joshua Juan Julia Julian Julie Justin Kai Karen Karin Karl
 Katarzyna Kate Katherine Kathleen Katja Kenji Kevin Khalid Kim Klaus Kristina Krzysztof Lars Laura Lauren Leila
 Lena Leo Leon Liam Lina Linda Lisa Liu Lorenzo Louis Lucas Lucia Luis Luka Lukas Magnus Maja Malik Manuel Marco
@@ -109,7 +110,7 @@ Marcus Margaret Maria Mariana Marie Marina Mario Marek Marta Martin Mary Mateo M
 Mehmet Mei Melissa Mia Michael Michal Michelle Miguel Mikhail Milan Milo Ming Mohamed Mohammed Monika Moritz
 Muhammad Nadia Nancy Naomi Natalia Natasha Nathan Nicholas Nicolas Nikolai Nina Noah Nora Olek Olga Oliver Olivia
 Omar Oscar Pablo Patricia Patrick Paul Paula Paulo Pedro Peter Petra Philip Pierre Piotr Priya Rachel Rafael Rahul
-Rajesh Ravi Rebecca Richard Robert Roberto Rosa Ryan Sabine Samuel Sandra Santiago Sara Sarah Sebastian Sergei
+Rajesh Ravi Rebecca Richard Robert Roberto Rosa Ryan Sabine Samuel Sandra Sara Sarah Sebastian Sergei
 Sergio Simon Simone Sofia Sophie Stefan Stephanie Steven Susan Sven Takeshi Tamara Tanja Teresa Thomas Tim Timothy
 Tobias Tom Tomas Tomasz Ursula Valentina Vanessa Victor Viktor Vincent Walter Wei Wilhelm William Xavier Yasmin
 Yuki Yusuf Zainab Zoe Zofia

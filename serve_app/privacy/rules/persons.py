@@ -40,7 +40,8 @@ _RELATION_LOWER = re.compile(rf"\b(?i:my|our|his|her|their|your)\s+(?i:{_RELATIO
 _LABEL = re.compile(r"\b(?:name|full name|patient name|employee name|customer name|client name|patient|employee|"
                     r"customer|client|account holder|insured|beneficiary|applicant|subject)\s*[:=]\s*"
                     r"([A-Za-z][\w'’-]+(?:[ \t]+[A-Za-z][\w'’-]+){0,2})", re.IGNORECASE)
-_NAMED = re.compile(rf"\b(?:named|called|Dear|Hi|Hello|Attn:?|attention)\s+({_NAME})")
+_NAMED = re.compile(rf"\b(?:named|called|Dear|Hi|Hello|Attn:?|attention|(?i:tell|ask|remind|email|e-mail|text|call|"
+                    rf"thank|congratulate|visit|help|message|ping|warn|notify|inform))\s+({_NAME})")
 # "Dr. Patel", "Nurse Okafor": the carer, not the patient. A full stop only after an abbreviation,
 # so "I'm a nurse. Dan Groot ..." does not make Dan a nurse.
 _CLINICIAN = re.compile(r"\b(?:(?:Dr|Prof|RN|NP|PA)\.?|Doctor|Professor|Nurse|Physician|Surgeon|Therapist|"
@@ -136,15 +137,37 @@ _INTRO_BEFORE = re.compile(r"\b(?:to|for|with|tell|ask|remind|email|call|text|de
 
 def lone_name_ok(text: str, start: int, end: int) -> bool:
     """May one capitalised word from NER stand for a person? A known given name may; another word
-    only inside a sentence, introduced ("remind Bea") or acting ("Olek was diagnosed")."""
+    if it is introduced ("remind Bea") or acts ("Olumide was diagnosed"), unless it reads as a
+    medical or common noun ("Seroma was seen", "Biopsy showed")."""
     word = text[start:end]
     if word in FIRST_NAMES:
         return True
-    if len(word) >= 6 and word.lower().endswith(SINGLE_WORD_SUFFIXES):
+    if word in NOT_PERSON_WORDS or (len(word) >= 6 and word.lower().endswith(SINGLE_WORD_SUFFIXES + NOT_NAME_SUFFIXES)):
         return False
     before = text[max(0, start - 24): start]
     opening = not before.strip() or before.rstrip()[-1:] in ".!?:\n\"'(“"
-    return not opening and (bool(_INTRO_BEFORE.search(before)) or bool(_SUBJECT_NEXT.match(text, end)))
+    return bool(_SUBJECT_NEXT.match(text, end)) or (not opening and bool(_INTRO_BEFORE.search(before)))
+
+
+# One capitalised word acting as a person: "Olumide was diagnosed", "Rendor takes sertraline".
+# ("Seroma was seen" does not: a plain "was" needs a condition right after it, see lone_names.)
+_LONE = re.compile(
+    r"(?<![\w'’-])([^\W\d_a-z][^\W\d_A-Z]{2,})(?:['’]s)?\s+(?:(?P<acts>takes|took|needs|needed|earns|earned|makes|"
+    r"gets|got|says|said|told|wants|asked|suffers|suffered|lives|lived|works|worked|tested|started|stopped|began|"
+    r"underwent|died|passed away|(?:was|is|has been|had been|got)\s+(?:diagnosed|admitted|hospitali[sz]ed|prescribed|"
+    r"treated|arrested|convicted|pregnant|paid))\b|(?P<aux>(?:has had|had had|has|had|is|was|suffers from)(?: an?)?)\s)")
+
+
+def lone_names(text: str, lo: int, hi: int, cue_starts: list[int]) -> Iterator[Span]:
+    """Single-word names that act like a person near a cue (no NER needed)."""
+    for m in _LONE.finditer(text, lo, hi):
+        if m.group("aux") and not any(m.end() <= c <= m.end() + 3 for c in cue_starts):
+            continue  # "Survival has improved for leukemia": only "X has <condition>" counts
+        span = plausible(text, m.start(1), m.end(1))
+        word = m.group(1)
+        if span and word not in NOT_PERSON_WORDS and not (
+                len(word) >= 6 and word.lower().endswith(SINGLE_WORD_SUFFIXES + NOT_NAME_SUFFIXES)):
+            yield Span("PERSON", span[0], span[1], 0.7)
 
 
 def is_clinician(text: str, start: int) -> bool:
@@ -164,7 +187,8 @@ def headline(text: str) -> bool:
 
 
 def capitalised_names(text: str, lo: int, hi: int) -> Iterator[Span]:
-    """Runs of 2-4 title-case words in text[lo:hi] that are not sentence openers, places or organisations."""
+    """Runs of 2-4 title-case words in text[lo:hi] that are not sentence openers, places or organisations,
+    and known given names standing alone."""
     if headline(text[lo:hi]):
         return
     run: list[tuple[int, int, str]] = []
@@ -192,6 +216,8 @@ def capitalised_names(text: str, lo: int, hi: int) -> Iterator[Span]:
 
 def _name_run(run: list[tuple[int, int, str]], text: str) -> Iterator[Span]:
     words = [w for w in run if w[2] not in _PARTICLES]
+    if len(words) == 1 and words[0][2] in FIRST_NAMES and plausible(text, words[0][0], words[0][1]):
+        yield Span("PERSON", words[0][0], words[0][1], 0.75)  # "Anna has HIV": a known given name alone
     if 2 <= len(words) <= 4:
         span = plausible(text, run[0][0], run[-1][1])
         if span and span[1] - span[0] >= 3:

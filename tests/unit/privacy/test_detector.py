@@ -185,3 +185,16 @@ def test_operator_adds_a_recognizer_in_code():
     assert custom.analyze("Review EMP-004211 before Friday").kinds == ("EMPLOYEE_ID",)
     assert custom.analyze("Status of Bluebird?").kinds == ("PROJECT_CODENAME",)
     assert "EmployeeIdRecognizer" in custom.recognizers
+
+
+@pytest.mark.parametrize("text,sensitive", [
+    ("Rendor has had type 2 diabetes since spring.", True),  # one uncommon name acting as a person
+    ("Olumide was diagnosed with HIV in May.", True),
+    ("Remind Bea that her Ozempic refill is due.", True),
+    ("Anna has HIV, what should she tell her employer?", True),  # a known given name alone
+    ("Survival has improved for leukemia.", False),
+    ("Metformin takes weeks to work in diabetes.", False),  # the drug is the subject
+    ("Treatment was stopped in 12 patients with HIV.", False),
+])
+def test_single_word_names(detector, text, sensitive):
+    assert detector.analyze(text).sensitive is sensitive
