@@ -128,9 +128,9 @@ def _compose(prompts: list[str], words: int, rng: random.Random) -> str:
     return " ".join(" ".join(out).split()[:words])
 
 
-# Single, uncommon first names next to a condition: wording alone finds no person, so spaCy NER runs.
-_NER_LEADS = ("Rendor has had type 2 diabetes since spring.", "Olumide was diagnosed with HIV in May.",
-              "Bodil takes sertraline every morning.", "Ask whether Thiago still needs dialysis.")
+# A capitalised word near a condition that wording cannot settle: spaCy NER runs on every one.
+_NER_LEADS = ("Is Tadeusz on insulin now?", "Does Ngozi still need dialysis?", "Could Radek get chemo next week?",
+              "Will Siobhan need an MRI scan for the migraines?")
 
 
 def latency(detector, rows: list[dict], *, repeats: int = 60, seed: int = 0) -> dict:
