@@ -12,7 +12,8 @@ from __future__ import annotations
 import importlib
 import sys
 
-# (command words) -> (module, one-line help). Order is the order of `triage --help`.
+# (command words) -> ("module" or "module:function", one-line help); the
+# function defaults to `main`. Order is the order of `triage --help`.
 COMMANDS: dict[tuple[str, ...], tuple[str, str]] = {
     ("validate",): ("serve_app.config.files", "check router configs (or Serve configs that point at one)"),
     ("train",): ("serve_app.lab.train", "train the router classifier from the shared datasets"),
@@ -20,7 +21,9 @@ COMMANDS: dict[tuple[str, ...], tuple[str, str]] = {
     ("card",): ("serve_app.lab.card", "render a model directory's MODEL_CARD.md from its JSON"),
     ("eval", "classifier"): ("serve_app.lab.training.evaluate", "per-head metrics, baselines and latency on labelled JSONL"),
     ("eval", "routing"): ("serve_app.lab.training.routing_eval", "routing quality on an outcome file (APGR, shares, curves)"),
+    ("eval", "privacy"): ("serve_app.lab.privacy.cli:evaluate_main", "the privacy detector per form: caught, missed, false alarms"),
     ("calibrate",): ("serve_app.lab.training.calibrate", "fit routing settings to a traffic mix or a quality target"),
+    ("data", "privacy"): ("serve_app.lab.privacy.cli:corpus_main", "the labelled privacy corpus, split by template"),
     ("data", "routing"): ("serve_app.lab.outcomes.export", "routing-outcome files (held-out, val) from the outcome table"),
     ("experiment", "success-models"): ("serve_app.lab.outcomes.research", "the success-model grid: every choice on val"),
     ("experiment", "lora"): ("serve_app.lab.training.lora_experiment", "frozen vs LoRA encoder at equal steps"),
@@ -31,6 +34,7 @@ COMMANDS: dict[tuple[str, ...], tuple[str, str]] = {
     ("bench", "cache-speed"): ("serve_app.lab.bench.cache_speed", "cache store insert rate and lookup latency by size"),
     ("bench", "cache-e2e"): ("serve_app.lab.bench.cache_e2e", "a cache hit through the router versus a miss"),
     ("bench", "ingress-failover"): ("serve_app.lab.bench.ingress_failover", "what clients see when an Ingress replica dies"),
+    ("bench", "privacy-latency"): ("serve_app.lab.privacy.cli:latency_main", "privacy detection latency by prompt size"),
     ("bench", "overload"): ("serve_app.lab.load.overload", "Locust past the models' queues: 200 or 503 + Retry-After"),
     ("load", "run"): ("serve_app.lab.load.run", "a bounded headless Locust run against a running router"),
     ("load", "side-by-side"): ("serve_app.lab.load.side_by_side", "Locust: the router vs its models called directly"),
@@ -42,9 +46,9 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     for words in sorted(COMMANDS, key=len, reverse=True):
         if tuple(argv[: len(words)]) == words:
-            module, _ = COMMANDS[words]
+            module, _, function = COMMANDS[words][0].partition(":")
             try:
-                run = importlib.import_module(module).main
+                run = getattr(importlib.import_module(module), function or "main")
             except ModuleNotFoundError as err:
                 print(f"triage {' '.join(words)}: needs {err.name!r}; install the lab extra: "
                       "pip install 'triage-router[lab]'", file=sys.stderr)

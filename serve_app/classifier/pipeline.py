@@ -16,11 +16,11 @@ from serve_app.classifier.exemplars import (
     signals_from_scores,
 )
 from serve_app.classifier.heads import RouterHeads, resolve_model_dir
-from serve_app.classifier.sensitive import detect_sensitive
 from serve_app.classifier.trained import TrainedScorer
 from serve_app.config.schema import TIERS, ClassifierConfig
 from serve_app.errors import ConfigError, ConfigProblem
 from serve_app.policy.signals import Signals
+from serve_app.privacy.validators import detect_sensitive
 
 
 def classify_texts(encoder, scorer: ExemplarScorer | TrainedScorer, texts: list[str]) -> list[Signals]:

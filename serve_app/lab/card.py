@@ -138,7 +138,7 @@ def render(d: Path) -> str:
              "The router's `policy.jailbreak_threshold` applies to the served probability.",
              "- Sensitive data = deterministic validators (Luhn cards, IBAN mod-97, SSN, e-mail, phone, IP, labelled DOB/MRN, "
              "key/token shapes; "
-             "`serve_app/classifier/sensitive.py`) OR the learned head. Presidio was not used: its recognisers need a spaCy "
+             "`serve_app/privacy/validators.py`) OR the learned head. Presidio was not used: its recognisers need a spaCy "
              "model from the hub, which these machines cannot reach.", ""]
     if "success" in meta:
         lines += success_section(meta, _load(d, "outcome_table_report.json"))

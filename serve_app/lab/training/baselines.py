@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-from serve_app.classifier.sensitive import detect_sensitive
+from serve_app.privacy.validators import detect_sensitive
 
 _REASONING = re.compile(r"\b(prove|proof|derive|step[- ]by[- ]step|theorem|optimi[sz]e|algorithm|complexity|"
                         r"integral|differential|rigorous|analy[sz]e in depth)\b", re.I)

@@ -17,9 +17,9 @@ from pathlib import Path
 import numpy as np
 
 from serve_app.classifier.heads import DEFAULT_MODEL, RouterHeads, features, resolve_model_dir, sensitive_score
-from serve_app.classifier.sensitive import detect_sensitive
 from serve_app.lab.training import baselines, metrics
 from serve_app.lab.training.train import read_jsonl
+from serve_app.privacy.validators import detect_sensitive
 
 MULTI = ("tier", "domain")
 BINARY = ("sensitive", "jailbreak")

@@ -206,7 +206,7 @@ def calibrate(heads: RouterHeads, val: Split, s: TrainSettings, detector_hits: n
 
 
 def train(data_dir: Path, out_dir: Path, name: str, s: TrainSettings, log=print, progress=None) -> dict:
-    from serve_app.classifier.sensitive import detect_sensitive
+    from serve_app.privacy.validators import detect_sensitive
 
     started = time.perf_counter()
     cache = data_dir / "emb"

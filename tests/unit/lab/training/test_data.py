@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from serve_app.classifier.sensitive import detect_sensitive, iban_ok, luhn_ok
 from serve_app.lab.training import build, dataset, rules, sources
+from serve_app.privacy.validators import detect_sensitive, iban_ok, luhn_ok
 
 FIX = Path(__file__).parent / "fixtures"
 

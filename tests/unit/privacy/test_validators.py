@@ -1,6 +1,6 @@
 import pytest
 
-from serve_app.classifier.sensitive import KINDS, detect_sensitive, iban_ok, luhn_ok
+from serve_app.privacy.validators import KINDS, detect_sensitive, iban_ok, luhn_ok
 
 POSITIVE = [
     # email

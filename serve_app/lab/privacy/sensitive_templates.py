@@ -1,0 +1,225 @@
+"""Sensitive prompt templates, by form.
+
+Owns the wording of the sensitive half of the corpus: every form the leak
+report names (named patient + diagnosis, salary, DOB in words, licence,
+plain-word password, card in words) and every form it says was caught
+(e-mails incl. obfuscated, phones, cards in layouts, IBAN, SSN, keys, JWT,
+addresses, passports, MRN, IPs), wrapped in realistic instructions.
+`{slot}` names a value from `values.py`; template ids are "<form>.<n>" and
+the split is decided by position (see corpus.split_of).
+"""
+
+from __future__ import annotations
+
+SENSITIVE: dict[str, list[str]] = {
+    "phi_patient": [
+        "My patient {name} was diagnosed with {condition} last month. Draft a referral letter to a specialist.",
+        "{name}, {age}, has {condition}. Draft a letter to his employer explaining why he needs reduced hours.",
+        "Summarise this note: {name} presented with fatigue and weight loss; workup confirmed {condition}.",
+        "Write a sick-leave justification for {name}, who is being treated for {condition}.",
+        "Can you help me phrase this for the family? {name} was diagnosed with {condition} and wants privacy.",
+        "I'm a nurse. {first} {last} in bed 4 tested positive for {condition} this morning; what should I tell the ward?",
+        "Please rewrite more kindly: 'Mr. {last} has {condition} and refuses treatment.'",
+        "Make a care plan for my client {name} who is living with {condition}.",
+        "Our employee {name} told HR she has {condition}. How do we handle accommodations?",
+        "Translate to Spanish: {name} suffers from {condition} and needs a follow-up in two weeks.",
+    ],
+    "phi_medication": [
+        "{name} has been on {medication} since March; list interactions with ibuprofen for her chart.",
+        "Write a pharmacy note: patient {name}, prescribed {medication} 20 mg daily.",
+        "My brother {first} takes {medication} every night. Is it safe with alcohol? Answer for him.",
+        "Draft a prior-authorisation request for {medication} for {name}.",
+        "Remind {name} by text to pick up the {medication} refill on Friday.",
+    ],
+    "phi_record": [
+        "Patient: {name}\nDOB: {dob}\nMRN: {mrn}\nAssessment: {condition}. Summarise for the discharge letter.",
+        "Clean up this intake form: name {name}, date of birth {dob_words}, phone {phone}, complaint: chest pain.",
+        "Format as a table: {name} | {dob} | {condition} | {medication}",
+        "Write a handover: {name} (MRN {mrn}) admitted overnight, stable, on {medication}.",
+    ],
+    "salary": [
+        "Write a congratulation note to {name}: her salary goes up to {salary} from next month.",
+        "Is it fair that {name} earns {salary} while I make less? Help me write to my manager.",
+        "Draft the offer letter for {name}, base salary {salary} per year, starting 1 June.",
+        "Our HR sheet says {first} {last} makes {salary} annually. Compare with market rates for a {occupation}.",
+        "Prepare talking points for {name}'s compensation review; current pay is {salary}.",
+        "Summarise: {name} ({occupation}) - annual income {salary}, bonus 10%.",
+    ],
+    "account_record": [
+        "Customer {name}, account number {account}, has a balance of {amount}. Write a reminder letter.",
+        "Draft a collections email to {name}: outstanding balance {amount} on loan {account}.",
+        "{name}'s credit score dropped to 580 and she owes {amount}. Suggest a repayment plan.",
+        "Write to {name} that the card ending in 4421 has an overdue balance of {amount}.",
+        "Summarise the account: holder {name}, acct {account}, savings balance {amount}.",
+        "Explain to {name} why the mortgage payment of {amount} bounced on account {account}.",
+    ],
+    "special_category": [
+        "My coworker {name} {special}. Should I tell the team?",
+        "Write a discreet note to HR: {name} {special}, and I'm worried about gossip.",
+        "Draft a reference letter for {name} without mentioning that he {special}.",
+        "Our tenant {name} {special}; can the landlord use this to end the lease?",
+    ],
+    "dob_words": [
+        "Fill in the form: {name}, born on {dob_words}, living in {city}.",
+        "My date of birth is {dob_words}; what's my zodiac sign and how old am I?",
+        "Write a birthday card for {first} - her birthday is {dob_words}.",
+        "Verify: the applicant {name} was born {dob_words}. Is he over 21?",
+        "DOB {dob_words}, name {name}: generate a welcome message for the member portal.",
+    ],
+    "dob_numeric": [
+        "Update the record: {name}, DOB: {dob}.",
+        "Patient born on {dob}, presenting with migraine. Summarise.",
+        "date of birth {dob} - please check if this person is eligible for the senior discount",
+        "Book an appointment for {name} (born {dob}) next Tuesday.",
+    ],
+    "dob_spelled": [
+        "I was born on {dob_spelled}. Calculate my age in days.",
+        "Write the letter for {name}, date of birth {dob_spelled}.",
+        "Her birthday is {dob_spelled}; plan a surprise party.",
+    ],
+    "driver_licence": [
+        "My driver's license number is {licence}. Does it expire this year in California?",
+        "Rental form: driver {name}, driving licence {licence}. Fill the rest.",
+        "Write to the DMV about licence no. {licence}, reported lost.",
+        "Check this: DL {licence} issued to {name}.",
+        "The police report lists driver license # {licence}; summarise the incident for insurance.",
+    ],
+    "passport": [
+        "My passport number is {passport}; write the visa application cover letter.",
+        "Traveller {name}, passport no. {passport}, nationality: Dutch. Book the hotel.",
+        "Fill the airline API form: passport {passport}, expiry 2031-05-04, holder {name}.",
+        "I lost my passport ({passport}) in Rome. Write to the embassy.",
+        "Verify guest list: {name} - passport # {passport}",
+    ],
+    "national_id": [
+        "My national insurance number is {nino}; help me write to HMRC about my tax code.",
+        "Employee {name}, NI number {nino}, starts Monday. Draft the onboarding email.",
+        "Tax ID {national_id} belongs to {name}; prepare the invoice header.",
+        "Register {name} with PESEL {national_id} for the clinic.",
+    ],
+    "ssn": [
+        "My SSN is {ssn}. Help me fill out the W-4.",
+        "Employee {name}, social security number {ssn}, needs a new payroll record.",
+        "Is {ssn} a valid social security number format?",
+        "Write the background check request for {name}, SSN {ssn_spaced}.",
+        "social: {ssn_compact} - name {name} - please verify identity",
+    ],
+    "card": [
+        "My card {card} was charged twice; write a dispute letter.",
+        "Please update billing to card number {card}, exp 09/28, CVV 331.",
+        "I lost my credit card {card}. Could you please block it ASAP?",
+        "Charge {card} for the annual plan and send the receipt to me.",
+        "Is there a fee for using {card} abroad?",
+        "Card on file: {card} - name {name}. Draft the refund confirmation.",
+    ],
+    "card_words": [
+        "my card number is {card_words}. please cancel my subscription",
+        "The customer read out the card over the phone: {card_words}. Write down the digits.",
+        "Card: {card_mixed}, expiry next March. Book the table.",
+        "Can you check whether {card_words} is a valid Visa number?",
+        "Pay with {card_mixed} and send me the receipt.",
+    ],
+    "ssn_words": [
+        "my social is {ssn_words}, fill in the application",
+        "SSN {ssn_words} - please verify and update my file",
+        "Read this back to me: social security {ssn_words}.",
+    ],
+    "number_words": [
+        "My account number is {account_words}; why was I charged a fee?",
+        "Call me back on {phone_words} after six.",
+        "The passport number is {passport_words}, please add it to the booking.",
+    ],
+    "iban": [
+        "Transfer €500 to {iban} by Friday, reference 'rent'.",
+        "Please set up a standing order to IBAN {iban} for {name}.",
+        "Are there any charges for moving money from {iban} to another bank?",
+        "Write an invoice footer with our IBAN: {iban}.",
+    ],
+    "account_number": [
+        "My bank account number is {account} and the routing number is 021000021; set up direct deposit.",
+        "Policy number {account} - please file a claim for the water damage.",
+        "Send the refund to acct # {account}.",
+        "Member ID {account}: why was my claim denied?",
+    ],
+    "email": [
+        "Send the statement to {email} please.",
+        "Draft a reply to {email} thanking them for the invoice.",
+        "My login email is {email} but I can't get in. Help me write to support.",
+        "Add {email} to the mailing list and welcome them.",
+        "Can you find the typo? {name} <{email}>",
+        "Forward the contract to {email} and cc my manager.",
+    ],
+    "email_obfuscated": [
+        "contact me at {email_obf} for the apartment",
+        "write to {email_obf} if you have questions",
+        "My email is {email_obf}, please send the report there.",
+        "reach {first} at {email_obf} to confirm the booking",
+        "Email: {email_obf} - subscribe me to the newsletter",
+    ],
+    "phone": [
+        "Call me on {phone} tomorrow morning to confirm.",
+        "Please have the manager call me at {phone}.",
+        "Text {first} at {phone} that the package arrived.",
+        "My mobile number is {phone}; add it to my profile.",
+        "I would like to stop receiving messages to {phone}.",
+        "Leave a voicemail for {name} at {phone} about the appointment.",
+    ],
+    "address": [
+        "Hello, I moved. Please update my address to {address}.",
+        "Ship the replacement to {address} before Friday.",
+        "Write a cover letter header for {name}, {address}.",
+        "I'll meet you at {address} after the concert.",
+        "My new address is {address}; update my voter registration.",
+        "Please send the documents to {name} at {address}.",
+    ],
+    "ip": [
+        "Our database at {ip} keeps refusing connections from the app server; debug it.",
+        "Whitelist {ip} on the firewall for my home office.",
+        "User {name} logged in from {ip} at 3am. Write the incident note.",
+        "ssh admin@{ip} fails with 'permission denied'; what's wrong?",
+        "Block {ipv6} - it's hammering our login page.",
+    ],
+    "api_key": [
+        "Why does this fail? client = OpenAI(api_key=\"{api_key}\")",
+        "Here's my key {api_key}, can you test the endpoint for me?",
+        "export API_TOKEN={api_key}\ncurl -H \"Authorization: Bearer $API_TOKEN\" https://api.example.com fails",
+        "Rotate this leaked key in our config: {api_key}",
+        "My GitHub token is {api_key}; write a script to list my repos.",
+    ],
+    "jwt": [
+        "Decode this JWT: {jwt}",
+        "Authorization: Bearer {jwt} - why do I get 401?",
+        "Is this token expired? {jwt}",
+    ],
+    "private_key": [
+        "Convert this key to PEM: -----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA{key_body}\n-----END RSA PRIVATE KEY-----",
+        "Why does ssh reject my key?\n-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA{key_body}\n-----END OPENSSH PRIVATE KEY-----",
+    ],
+    "password": [
+        "the admin password for prod is {password}, can you check why login fails?",
+        "My password is {password} and the site says it's wrong. Why?",
+        "Log into the router (user admin, password: {password}) and tell me what to change.",
+        "wifi password is {password} - make a printable sign for guests",
+        "I reset the staging DB password to {password}; write the handover note.",
+        "pwd: {password} -- is this strong enough?",
+        "The shared mailbox credentials are {email} / {password}. Summarise the last 10 emails.",
+        "Remember my passphrase for me: correct {word1} battery {word2}",
+    ],
+    "pin": [
+        "My PIN is {pin}. Is that too easy to guess?",
+        "The door code is {pin}; text it to the cleaner.",
+        "ATM PIN: {pin} - write a reminder that doesn't look like a PIN",
+    ],
+    "secret_config": [
+        "Fix this config:\nDB_HOST=db.internal\nDB_PASSWORD=\"{password}\"\nDB_USER=app",
+        "Why can't I connect? postgres://app:{password}@db.prod.internal:5432/orders",
+        "settings.py has SECRET_KEY = '{secret}'. Is that OK for production?",
+        "mysql -u root -p{password} -h 10.2.0.4 fails with access denied",
+    ],
+    "mrn": [
+        "MRN {mrn}: summarise the last three visits.",
+        "Patient ID {mrn} was readmitted; draft the quality report.",
+        "Find the chart for medical record number {mrn} and list allergies.",
+        "Attach labs to MRN: {mrn} and notify the attending.",
+    ],
+}
