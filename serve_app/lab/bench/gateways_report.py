@@ -108,6 +108,7 @@ def table(result: dict) -> str:
             f"{_f(r[f'{C1_LONG}.added_p50_ms'], 8, sign=True)}{_f(r[f'{C16_SHORT}.rps'], 9)}"
             f"{_f(r[f'{C16_LONG}.rps'], 9)}{_f(r[f'{C16_SHORT}.gateway_cpu_ms'], 8)}"
             f"{_f(r[f'{C16_LONG}.gateway_cpu_ms'], 8)}{r['errors']:>8}")
+    lines += ["", *facts(result)]
     comparisons = compare(rows)
     if comparisons:
         lines.append("")
@@ -117,6 +118,34 @@ def table(result: dict) -> str:
                          f"{_f(c['c1_long_added_p50_diff_ms'], 9, sign=True)} ms"
                          f"{_f(c['c16_short_rps_ratio'], 19, 2)}x{_f(c['c16_long_rps_ratio'], 9, 2)}x")
     return "\n".join(lines)
+
+
+def facts(result: dict) -> list[str]:
+    """Per gateway: start-up, processes, idle CPU, the stream check, where ~20-token
+    requests went; then how busy the rest of the machine was (noise)."""
+    lines = [f"{'gateway':<26}{'start s':>8}{'procs':>7}{'idle CPU':>10}{'stream':>8}  routed (~20 tokens, c=1)"]
+    others = []
+    for g in result.get("gateways", []):
+        check = g.get("check") or {}
+        stream = None if not check else bool(check.get("stream_status") == 200 and check.get("stream_ended_with_done"))
+        routed = _routed(_loads(g).get(C1_SHORT))
+        idle = g.get("idle_cpu_pct_of_core")
+        lines.append(f"  {g.get('label', g['name']):<24}{_f(g.get('startup_s'), 8)}"
+                     f"{g.get('processes_at_start') or '-':>7}{(_f(idle, 8) + ' %') if idle is not None else '-':>10}"
+                     f"{'-' if stream is None else ('ok' if stream else 'FAILED'):>8}  {routed}")
+        others += [(row.get("cpu") or {}).get("others_ms_per_request") for row in g.get("loads", [])]
+    others = sorted(x for x in others if x is not None)
+    if others:
+        lines.append(f"other processes on the machine used {others[0]:.1f}-{others[-1]:.1f} ms of CPU per request "
+                     f"(median {others[len(others) // 2]:.1f}) during the loads (about 1 on a quiet machine)")
+    return lines
+
+
+def _routed(row: dict | None) -> str:
+    labels = (row or {}).get("labels") or {}
+    tiers = {k.split("=", 1)[1]: v for k, v in labels.items()
+             if k.startswith(("tier=", "x-litellm-complexity-router-tier="))}
+    return ", ".join(f"{k} {v}" for k, v in sorted(tiers.items(), key=lambda kv: -kv[1])) or "-"
 
 
 def plot(result: dict, path: str) -> None:

@@ -14,6 +14,7 @@ as LiteLLM's proxy (which refuses to start without one).
 from __future__ import annotations
 
 import os
+import secrets
 import sys
 from pathlib import Path
 
@@ -28,8 +29,9 @@ ENV = {
     "RAY_SERVE_THROUGHPUT_OPTIMIZED": "1",
     # That mode's replicas drain for 30 s when stopped; nothing is in flight at the end.
     "RAY_SERVE_DIRECT_INGRESS_MIN_DRAINING_PERIOD_S": "1",
-    # Ray 2.60 turns on token auth for local clusters; the benchmark's cluster is private.
-    "RAY_AUTH_MODE": "disabled",
+    # Ray 2.60 turns token auth on for a new local cluster, as shipped; the token
+    # comes in RAY_AUTH_TOKEN (environment()), so that ~/.ray/auth_token is left alone.
+    "RAY_AUTH_MODE": "token",
     "HF_HUB_OFFLINE": "1",
 }
 
@@ -71,8 +73,9 @@ def command(serve_path: Path) -> list[str]:
 
 
 def environment(key: str, code_root: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}
+    env = {k: v for k, v in os.environ.items() if k not in ("RAY_ADDRESS", "RAY_AUTH_TOKEN_PATH")}
     env.update(ENV)
+    env["RAY_AUTH_TOKEN"] = secrets.token_hex(32)
     env[KEY_ENV] = key
     # Ray's workers import serve_app from this checkout, as the bench process does.
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(code_root), env.get("PYTHONPATH")) if p)

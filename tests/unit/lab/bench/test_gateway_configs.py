@@ -78,3 +78,5 @@ def test_triage_command_and_environment(monkeypatch, tmp_path):
     env = triage_gateway.environment("sk-test", tmp_path)
     assert "RAY_ADDRESS" not in env and env["PYTHONPATH"] == str(tmp_path)
     assert env[triage_gateway.KEY_ENV] == "sk-test" and env["RAY_SERVE_THROUGHPUT_OPTIMIZED"] == "1"
+    # Ray's token auth stays on, as shipped, with a token of its own (not ~/.ray/auth_token).
+    assert env["RAY_AUTH_MODE"] == "token" and len(env["RAY_AUTH_TOKEN"]) == 64

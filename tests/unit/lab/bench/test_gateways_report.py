@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from serve_app.lab.bench import gateways
-from serve_app.lab.bench.gateways_report import compare, plot, summarize, table
+from serve_app.lab.bench.gateways_report import compare, facts, plot, summarize, table
 
 
 def load(prompt, conc, p50, p99, rps, cpu=None, errors=None):
@@ -63,6 +63,24 @@ def test_table_lists_every_gateway_and_the_comparison():
     assert "DIRECT" in text and "LITELLM-1W" in text and "TRIAGE" in text
     assert "L2" in text and "failed" in text
     assert "+13.0" in text and "-3.0 ms" in text and "1.25x" in text
+
+
+def test_facts_show_routing_checks_and_noise():
+    result = {"gateways": [
+        {"name": "triage", "label": "Triage", "startup_s": 15.2, "processes_at_start": 27, "idle_cpu_pct_of_core": 17.5,
+         "check": {"stream_status": 200, "stream_ended_with_done": True},
+         "loads": [{"prompt": "~20", "concurrency": 1, "labels": {"tier=srm": 5, "cache=bypass": 8, "tier=slm": 3},
+                    "cpu": {"others_ms_per_request": 2.0}},
+                   {"prompt": "~20", "concurrency": 16, "cpu": {"others_ms_per_request": 6.0}}]},
+        {"name": "litellm-1w-complexity", "label": "LiteLLM", "check": {"stream_status": 502},
+         "loads": [{"prompt": "~20", "concurrency": 1, "cpu": {"others_ms_per_request": 4.0},
+                    "labels": {"x-litellm-complexity-router-tier=SIMPLE": 7, "x-litellm-model-group=auto": 8}}]},
+    ]}
+    text = "\n".join(facts(result))
+    assert "srm 5, slm 3" in text and "cache" not in text.split("Triage")[1].splitlines()[0]
+    assert "SIMPLE 7" in text and "auto" not in text
+    assert "17.5 %" in text and "ok" in text and "FAILED" in text
+    assert "2.0-6.0 ms" in text and "median 4.0" in text
 
 
 def test_plot_writes_a_png(tmp_path):
