@@ -8,7 +8,8 @@ in front of it, measures it and stops it before the next:
   (measured again at the end, to show how much the machine drifted);
 - LiteLLM's proxy as shipped (litellm_proxy.py: its own cached venv, no
   database), with 1 and 2 uvicorn workers, each without and with its
-  heuristic complexity router (`auto_router/complexity_router`);
+  complexity router (`auto_router/complexity_router`, default "heuristic"
+  classifier), and with 1 worker and its "heuristic_v2" classifier;
 - Triage as shipped (triage_gateway.py: `serve run` in Serve's
   throughput-optimized mode, one `openai` engine model per tier at the
   upstream, the trained classifier on every request).
@@ -61,10 +62,11 @@ class Spec:
 
 GATEWAYS = (
     Spec("direct", "direct (upstream)", "direct"),
-    Spec("litellm-1w", "LiteLLM 1 worker", "litellm", {"workers": 1, "complexity": False}),
-    Spec("litellm-1w-complexity", "LiteLLM 1w + complexity", "litellm", {"workers": 1, "complexity": True}),
-    Spec("litellm-2w", "LiteLLM 2 workers", "litellm", {"workers": 2, "complexity": False}),
-    Spec("litellm-2w-complexity", "LiteLLM 2w + complexity", "litellm", {"workers": 2, "complexity": True}),
+    Spec("litellm-1w", "LiteLLM 1 worker", "litellm", {"workers": 1, "classifier": None}),
+    Spec("litellm-1w-complexity", "LiteLLM 1w + complexity", "litellm", {"workers": 1, "classifier": "heuristic"}),
+    Spec("litellm-2w", "LiteLLM 2 workers", "litellm", {"workers": 2, "classifier": None}),
+    Spec("litellm-2w-complexity", "LiteLLM 2w + complexity", "litellm", {"workers": 2, "classifier": "heuristic"}),
+    Spec("litellm-1w-complexity-v2", "LiteLLM 1w + compl. v2", "litellm", {"workers": 1, "classifier": "heuristic_v2"}),
     Spec("triage", "Triage", "triage"),
     Spec("direct-end", "direct, again at end", "direct"),
 )
@@ -213,10 +215,10 @@ def _start_gateway(spec: Spec, ctx: Context, entry: dict) -> tuple[procs.Gateway
     progress(f"starting {spec.name}")
     t = time.perf_counter()
     if spec.kind == "litellm":
-        workers, complexity = spec.params["workers"], spec.params["complexity"]
-        cfg = litellm_proxy.write_config(ctx.work / f"{spec.name}.yaml", ctx.upstream_url, complexity)
+        workers, classifier = spec.params["workers"], spec.params["classifier"]
+        cfg = litellm_proxy.write_config(ctx.work / f"{spec.name}.yaml", ctx.upstream_url, classifier)
         argv = litellm_proxy.command(ctx.venv, cfg, port, workers)
-        entry["settings"] = {"config": litellm_proxy.config(ctx.upstream_url, complexity), "command": argv}
+        entry["settings"] = {"config": litellm_proxy.config(ctx.upstream_url, classifier), "command": argv}
         gw = procs.start(spec.name, argv, ctx.work / f"{spec.name}.log", litellm_proxy.environment(ctx.key))
         # One "startup complete" per uvicorn worker, so that no worker is still booting under load.
         procs.wait_log(gw, "Application startup complete.", workers, STARTUP_TIMEOUT_S["litellm"])
@@ -293,7 +295,7 @@ async def _measure(url: str, gw: procs.Gateway | None, ctx: Context, labels: tup
             cpu = _cpu_per_request(before, _cpu_snapshot(gw, ctx.upstream), ctx.requests, series.wall_s)
             row = {"prompt": prompt, **series.summary(concurrency=conc), "cpu": cpu}
             rows.append(row)
-            progress(f"{name:<22} {load_key(prompt, conc):<9} p50 {row['p50_ms']:7.1f} ms  p99 {row['p99_ms']:7.1f} ms"
+            progress(f"{name:<25} {load_key(prompt, conc):<9} p50 {row['p50_ms']:7.1f} ms  p99 {row['p99_ms']:7.1f} ms"
                      f"  {row['throughput_rps']:6.1f} req/s  gw CPU {_ms(cpu['gateway_ms_per_request'])} ms/req"
                      f"  errors {sum(row['errors'].values())}")
     return rows

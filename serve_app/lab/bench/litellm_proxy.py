@@ -14,11 +14,15 @@ proxy needs them to run here at all:
   fetching it from GitHub at start (no internet here; the fetch would only
   retry for ~8 s and then fall back to the same bundled copy).
 
-With `complexity=True` the config adds LiteLLM's heuristic complexity router
-(`model: auto_router/complexity_router`, `classifier_type: heuristic`: rule-based
-scoring, no model and no provider call) as the model `auto`, over four tier
-models that all point at the upstream; without it, `auto` is the upstream
-model itself. Clients send `model: "auto"` either way.
+With a `classifier` the config adds LiteLLM's complexity router (`model:
+auto_router/complexity_router`) as the model `auto`, over four tier models
+that all point at the upstream; without one, `auto` is the upstream model
+itself. Clients send `model: "auto"` either way. Two of its classifiers run
+locally, with no model and no provider call:
+- "heuristic" (its default): weighted keyword/regex scoring over 7 dimensions;
+- "heuristic_v2": a bundled calibrated model that estimates the chance of
+  success at every tier and takes the first that reaches a threshold (the
+  closest in kind to Triage's classifier).
 """
 
 from __future__ import annotations
@@ -86,27 +90,28 @@ def _versions(python: Path) -> dict:
     return json.loads(res.stdout)
 
 
-def config(upstream_url: str, complexity: bool) -> dict:
-    """The proxy's config.yaml, as a dict (upstream_url without /v1)."""
+def config(upstream_url: str, classifier: str | None) -> dict:
+    """The proxy's config.yaml, as a dict (upstream_url without /v1); `classifier`
+    is the complexity router's classifier_type, None for no router."""
     def entry(name: str) -> dict:
         return {"model_name": name, "litellm_params": {
             "model": f"openai/{UPSTREAM_MODEL}", "api_base": f"{upstream_url}/v1", "api_key": "unused"}}
 
-    if not complexity:
+    if not classifier:
         return {"model_list": [entry(MODEL)]}
     models = [entry(name) for name in TIER_MODELS.values()]
     models.append({"model_name": MODEL, "litellm_params": {
         "model": "auto_router/complexity_router",
-        "complexity_router_config": {"classifier_type": "heuristic", "tiers": dict(TIER_MODELS)},
+        "complexity_router_config": {"classifier_type": classifier, "tiers": dict(TIER_MODELS)},
         "complexity_router_default_model": DEFAULT_TIER_MODEL,
     }})
     return {"model_list": models}
 
 
-def write_config(path: Path, upstream_url: str, complexity: bool) -> Path:
+def write_config(path: Path, upstream_url: str, classifier: str | None) -> Path:
     import yaml
 
-    path.write_text(yaml.safe_dump(config(upstream_url, complexity), sort_keys=False))
+    path.write_text(yaml.safe_dump(config(upstream_url, classifier), sort_keys=False))
     return path
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import yaml
 
 from serve_app.config import load_config
@@ -14,17 +15,18 @@ UP = "http://127.0.0.1:9999"
 
 
 def test_litellm_plain_config_is_the_upstream_as_model_auto():
-    cfg = litellm_proxy.config(UP, complexity=False)
+    cfg = litellm_proxy.config(UP, None)
     assert cfg == {"model_list": [{"model_name": "auto", "litellm_params": {
         "model": "openai/bench-upstream", "api_base": f"{UP}/v1", "api_key": "unused"}}]}
 
 
-def test_litellm_complexity_config_routes_auto_over_four_tier_models():
-    models = litellm_proxy.config(UP, complexity=True)["model_list"]
+@pytest.mark.parametrize("classifier", ["heuristic", "heuristic_v2"])
+def test_litellm_complexity_config_routes_auto_over_four_tier_models(classifier):
+    models = litellm_proxy.config(UP, classifier)["model_list"]
     by_name = {m["model_name"]: m["litellm_params"] for m in models}
     router = by_name.pop("auto")
     assert router["model"] == "auto_router/complexity_router"
-    assert router["complexity_router_config"]["classifier_type"] == "heuristic"
+    assert router["complexity_router_config"]["classifier_type"] == classifier
     tiers = router["complexity_router_config"]["tiers"]
     assert set(tiers) == {"SIMPLE", "MEDIUM", "COMPLEX", "REASONING"}
     # Every tier and the default name a deployment of the config, all at the upstream.
@@ -34,8 +36,8 @@ def test_litellm_complexity_config_routes_auto_over_four_tier_models():
 
 
 def test_litellm_config_file_round_trips(tmp_path):
-    path = litellm_proxy.write_config(tmp_path / "c.yaml", UP, complexity=True)
-    assert yaml.safe_load(path.read_text()) == litellm_proxy.config(UP, complexity=True)
+    path = litellm_proxy.write_config(tmp_path / "c.yaml", UP, "heuristic")
+    assert yaml.safe_load(path.read_text()) == litellm_proxy.config(UP, "heuristic")
 
 
 def test_litellm_command_and_environment(monkeypatch, tmp_path):
