@@ -226,9 +226,12 @@ def _start_gateway(spec: Spec, ctx: Context, entry: dict) -> tuple[procs.Gateway
     else:
         router, serve_cfg = triage_gateway.write_configs(ctx.work, ctx.upstream_url, port)
         argv = triage_gateway.command(serve_cfg)
+        from serve_app.config import load_config
+
         entry["settings"] = {"router_config": triage_gateway.router_config(ctx.upstream_url),
                              "serve_config": triage_gateway.serve_config(router, port), "command": argv,
-                             "env": triage_gateway.ENV}
+                             "env": triage_gateway.ENV,
+                             "classifier_in_effect": load_config(str(router)).classifier.model_dump(mode="json")}
         gw = procs.start(spec.name, argv, ctx.work / f"{spec.name}.log",
                          triage_gateway.environment(ctx.key, _code_root()), cwd=str(_code_root()))
         labels = ()  # http_load counts x-triage-tier by itself
