@@ -33,6 +33,7 @@ COMMANDS: dict[tuple[str, ...], tuple[str, str]] = {
     ("bench", "cache-quality"): ("serve_app.lab.bench.cache_quality", "semantic cache hit rate and wrong hits on pairs"),
     ("bench", "cache-speed"): ("serve_app.lab.bench.cache_speed", "cache store insert rate and lookup latency by size"),
     ("bench", "cache-e2e"): ("serve_app.lab.bench.cache_e2e", "a cache hit through the router versus a miss"),
+    ("bench", "gateways"): ("serve_app.lab.bench.gateways", "Triage vs LiteLLM's proxy in front of one fast upstream"),
     ("bench", "ingress-failover"): ("serve_app.lab.bench.ingress_failover", "what clients see when an Ingress replica dies"),
     ("bench", "privacy-latency"): ("serve_app.lab.privacy.cli:latency_main", "privacy detection latency by prompt size"),
     ("bench", "overload"): ("serve_app.lab.load.overload", "Locust past the models' queues: 200 or 503 + Retry-After"),

@@ -70,11 +70,12 @@ def encode_bodies(bodies: list[dict]) -> list[bytes]:
 
 
 async def http_load(client, path: str, bodies: list[bytes], n: int, concurrency: int,
-                    headers: dict[str, str] | None = None) -> Series:
+                    headers: dict[str, str] | None = None, label_headers: tuple[str, ...] = ()) -> Series:
     """POST `n` requests to `path` from `concurrency` workers in a closed loop.
 
     Bodies are used round-robin. Throughput is `n` over the wall time of the
-    whole run; only 200 answers count towards the latencies.
+    whole run; only 200 answers count towards the latencies. The values of
+    `label_headers` in the 200 answers are counted (as "name=value").
     """
     headers = {"content-type": "application/json", **(headers or {})}
     series = Series()
@@ -98,6 +99,9 @@ async def http_load(client, path: str, bodies: list[bytes], n: int, concurrency:
                 series.overhead_ms.append(float(h["x-triage-overhead-ms"]))
                 series.labels[f"tier={h.get('x-triage-tier')}"] += 1
                 series.labels[f"cache={h.get('x-triage-cache')}"] += 1
+            for name in label_headers:
+                if name in h:
+                    series.labels[f"{name}={h[name]}"] += 1
 
     started = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
