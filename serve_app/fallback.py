@@ -22,6 +22,8 @@ from serve_app.policy import Decision
 from serve_app.policy.breaker import CircuitBreakers
 from serve_app.policy.load import LoadTracker, ModelLoad, capacity
 from serve_app.policy.reasoning import apply_reasoning
+from serve_app.privacy.redaction import RedactedRequest
+from serve_app.privacy.restore import ChunkRestorer, restore_response
 
 
 class ModelCaller(Protocol):
@@ -62,7 +64,10 @@ class FallbackCaller:
         """What the load-aware choice reads (None when it is off)."""
         return self.load.snapshot(self.capacities) if self.config.policy.load.enabled else None
 
-    async def call(self, kind: Kind, req, request_id: str, decision: Decision) -> Answer:
+    async def call(self, kind: Kind, req, request_id: str, decision: Decision,
+                   redaction: RedactedRequest | None = None) -> Answer:
+        """`redaction`: the request with its sensitive spans replaced, sent to
+        the models in decision.redact (their answers come back restored)."""
         attempts: list[tuple[str, str]] = []
         last: UpstreamError | None = None
         waited = 0.0
@@ -75,7 +80,8 @@ class FallbackCaller:
             if not self.breakers.allow(name):
                 self._give_up(attempts, name, CIRCUIT_OPEN)
                 continue
-            wire = req.wire(name)
+            mapping = redaction.mapping if redaction is not None and name in decision.redact else None
+            wire = {**redaction.body, "model": name} if mapping is not None else req.wire(name)
             # Each candidate gets its own family's switch (or none).
             sent = apply_reasoning(wire, decision.reasoning, self.config.model(name).reasoning)
             started = self.clock()
@@ -101,8 +107,11 @@ class FallbackCaller:
             out = Answer(model=name, attempts=attempts, model_wait_s=waited + took, release=release)
             if req.stream:
                 out.first, out.chunks = answer
+                if mapping:
+                    restorer = ChunkRestorer(mapping)
+                    out.first, out.chunks = restorer.restore(out.first), _restored(out.chunks, restorer)
             else:
-                out.body = answer
+                out.body = restore_response(answer, mapping) if mapping else answer
             return out
         raise AllCandidatesFailed(attempts, last)
 
@@ -122,6 +131,18 @@ class FallbackCaller:
     def _give_up(self, attempts: list, model: str, reason: str) -> None:
         attempts.append((model, reason))
         self.metrics.fallback(model=model, reason=reason)
+
+
+async def _restored(chunks: AsyncIterator[dict], restorer: ChunkRestorer) -> AsyncIterator[dict]:
+    """A redacted call's stream with the placeholders put back (one split
+    across chunks included: the restorer holds back a possible prefix)."""
+    try:
+        async for chunk in chunks:
+            yield restorer.restore(chunk)
+        for chunk in restorer.flush():
+            yield chunk
+    finally:
+        await chunks.aclose()
 
 
 async def _within(call: Awaitable[dict], timeout: float, model: str) -> dict:

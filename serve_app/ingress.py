@@ -66,7 +66,8 @@ def build_ingress():
             log_cfg = self.config.ingress.decision_log
             self.decision_log = DecisionLog(log_cfg, _replica_name()) if log_cfg.destination != "off" else None
             self.service = RouterService(self.config, self.classifier.classify, self.models, self.metrics,
-                                         cache=self.cache, decision_log=self.decision_log)
+                                         cache=self.cache, decision_log=self.decision_log,
+                                         privacy=_privacy_guard(self.config, self.metrics))
             app.state.edge = EdgeState(TenantResolver(self.config.auth), AdminKey(self.config.admin.key_env),
                                        self.metrics)
             self._health: tuple[float, int, dict] | None = None
@@ -165,6 +166,15 @@ def build_ingress():
             )
 
     return Ingress
+
+
+def _privacy_guard(cfg: RouterConfig, metrics):
+    """The privacy detector, only where it can matter: with a cloud model configured."""
+    if not cfg.privacy.enabled or not any(m.locality == "cloud" for m in cfg.models):
+        return None
+    from serve_app.privacy.guard import PrivacyGuard
+
+    return PrivacyGuard(cfg.privacy.detector, cfg.privacy.timeout_s, metrics)
 
 
 def _replica_name() -> str:

@@ -23,6 +23,9 @@ CACHE_EVICTIONS = "triage_cache_evictions_total"
 CACHE_LOOKUP_LATENCY = "triage_cache_lookup_seconds"
 REASONING = "triage_reasoning_total"  # model, mode: on|off (a switch sent to the answering model)
 LOAD_SPILLS = "triage_load_spills_total"  # model (moved back because busy)
+PRIVACY_CHECKS = "triage_privacy_checks_total"  # verdict: clean|sensitive|failed
+PRIVACY_LATENCY = "triage_privacy_check_seconds"
+PRIVACY_REDACTIONS = "triage_privacy_redacted_spans_total"
 
 LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]
 BATCH_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128]
@@ -70,6 +73,13 @@ class MemoryMetrics:
     def load_spill(self, *, model: str) -> None:
         self.counts[(LOAD_SPILLS, model)] += 1
 
+    def privacy_check(self, verdict: str, seconds: float) -> None:
+        self.counts[(PRIVACY_CHECKS, verdict)] += 1
+        self.observations.setdefault(PRIVACY_LATENCY, []).append(seconds)
+
+    def privacy_redaction(self, spans: int) -> None:
+        self.counts[(PRIVACY_REDACTIONS,)] += spans
+
 
 class RayMetrics:
     """The same interface over ray.serve.metrics; create inside a replica."""
@@ -102,6 +112,11 @@ class RayMetrics:
                                     tag_keys=("model", "mode"))
         self._load_spills = m.Counter(LOAD_SPILLS, "Requests routed past a busy model to an equally suitable one.",
                                       tag_keys=("model",))
+        self._privacy_checks = m.Counter(PRIVACY_CHECKS, "Privacy detector runs (requests with a cloud candidate).",
+                                         tag_keys=("verdict",))
+        self._privacy_latency = m.Histogram(PRIVACY_LATENCY, "Privacy detector time per request.",
+                                            boundaries=LATENCY_BUCKETS)
+        self._privacy_redactions = m.Counter(PRIVACY_REDACTIONS, "Spans replaced by placeholders before a cloud call.")
 
     def request(self, *, tier, domain, model, cache, status) -> None:
         self._requests.inc(tags={"tier": tier, "domain": domain, "model": model,
@@ -139,3 +154,11 @@ class RayMetrics:
 
     def load_spill(self, *, model) -> None:
         self._load_spills.inc(tags={"model": model})
+
+    def privacy_check(self, verdict, seconds) -> None:
+        self._privacy_checks.inc(tags={"verdict": verdict})
+        self._privacy_latency.observe(seconds)
+
+    def privacy_redaction(self, spans) -> None:
+        if spans:
+            self._privacy_redactions.inc(spans)

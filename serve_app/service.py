@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import time
 import weakref
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import AsyncIterator, Awaitable, Callable, Mapping, Protocol
 
 from serve_app.cache.plan import BYPASS, CachePlan, plan_cache
@@ -26,6 +26,13 @@ from serve_app.policy import Decision, RequestFacts, Signals, decide
 from serve_app.policy.reasoning import client_switch
 from serve_app.relay import relay, replay
 from serve_app.report import DecisionLog, Reporter
+
+
+class PrivacyCheck(Protocol):
+    """serve_app/privacy/guard.py: check -> Findings, or None (no verdict: fail closed)."""
+
+    async def check(self, text: str): ...
+    async def redact(self, body: dict): ...
 
 
 class CacheClient(Protocol):
@@ -81,11 +88,13 @@ class RouterService:
     def __init__(self, config: RouterConfig, classify: Callable[[str], Awaitable[Signals]],
                  models: Mapping[str, ModelCaller], metrics, *,
                  cache: CacheClient | None = None, decision_log: DecisionLog | None = None,
+                 privacy: PrivacyCheck | None = None,
                  clock: Callable[[], float] = time.perf_counter,
                  breaker_clock: Callable[[], float] = time.monotonic):
         self.config = config
         self.classify = classify
         self.cache = cache
+        self.privacy = privacy
         self.clock = clock
         self.caller = FallbackCaller(config, models, metrics, clock, breaker_clock)
         self.reporter = Reporter(metrics, decision_log)
@@ -96,23 +105,58 @@ class RouterService:
         """kind: "chat" or "completions"; req: a parsed protocol request."""
         t0 = self.clock()
         decision = None
+        privacy: dict = {}
         try:
             text = req.prompt_text()
             self._check_limits(req, text)                                   # 1. check
             signals = await self.classify(text)                             # 2. classify
-            decision = decide(signals, self._facts(kind, req, meta),        # 3. decide
-                              self.config, self.caller.loads())
+            decision, signals = await self._decide(text, signals,          # 3. decide
+                                                   self._facts(kind, req, meta), privacy)
             plan = self._plan(kind, req, meta, decision, signals)
             if plan.read:                                                   # 4. cache
                 hit = await self.cache.lookup(plan.query)
                 if hit is not None:
                     return self._from_cache(req, meta, decision, hit, t0)
-            answer = await self.caller.call(kind, req, meta.request_id, decision)   # 5. models
-            return self._answered(req, meta, decision, plan, answer, t0)
+            redaction = await self._redact(req, decision, privacy)
+            answer = await self.caller.call(kind, req, meta.request_id,     # 5. models
+                                            decision, redaction)
+            return self._answered(req, meta, decision, plan, answer, t0, privacy)
         except TriageError as err:                                         # 6. report
             self._report(meta, decision, "none", getattr(err, "attempts", []), self.clock() - t0,
-                         _status(err), error=err)
+                         _status(err), error=err, privacy=privacy)
             raise
+
+    async def _decide(self, text: str, signals: Signals, facts: RequestFacts,
+                      privacy: dict) -> tuple[Decision, Signals]:
+        """decide(), with the privacy detector's verdict where a cloud model is
+        among the candidates (and only there: every-local requests skip it).
+        The detector includes the classifier's quick validators, with context,
+        so for such requests its verdict replaces theirs. `privacy` collects
+        what the decision log reports (types, never values)."""
+        loads = self.caller.loads()
+        if self.privacy is None:
+            return decide(signals, facts, self.config, loads), signals
+        unchecked = replace(signals, sensitive=False, sensitive_kinds=()) if signals.sensitive else signals
+        opened = decide(unchecked, facts, self.config, loads)
+        if not any(self.config.model(t).locality == "cloud" for t in opened.targets):
+            return (decide(signals, facts, self.config, loads) if signals.sensitive else opened), signals
+        started = self.clock()
+        findings = await self.privacy.check(text)
+        privacy["check_ms"] = round((self.clock() - started) * 1000, 2)
+        if findings is None:
+            checked = replace(signals, sensitive=True, sensitive_kinds=("privacy_unavailable",))
+        else:
+            checked = replace(signals, sensitive=findings.sensitive, sensitive_kinds=findings.kinds,
+                              redactable=findings.sensitive)
+        privacy["kinds"] = list(checked.sensitive_kinds)
+        return decide(checked, facts, self.config, loads), checked
+
+    async def _redact(self, req, decision: Decision, privacy: dict):
+        if not decision.redact:
+            return None
+        redaction = await self.privacy.redact(req.model_dump(exclude_none=True))
+        privacy["redacted"] = dict(redaction.counts)  # entity type -> spans; never the values
+        return redaction
 
     def _check_limits(self, req, text: str) -> None:
         lim = self.config.limits
@@ -126,7 +170,8 @@ class RouterService:
             raise ClientError(f"at most {lim.max_messages} messages per request", param="messages")
 
     def _facts(self, kind: Kind, req, meta: RequestMeta) -> RequestFacts:
-        return RequestFacts(model=req.model, forced_tier=meta.forced_tier, needs_vision=req.has_image(),
+        return RequestFacts(model=req.model, tenant=meta.tenant, forced_tier=meta.forced_tier,
+                            needs_vision=req.has_image(),
                             latency_class=meta.latency_class, max_cost_per_mtok=meta.max_cost_per_mtok,
                             reasoning=meta.reasoning, quality_target=meta.quality_target,
                             client_reasoning=client_switch(req.model_dump(exclude_none=True), self.config),
@@ -155,7 +200,7 @@ class RouterService:
         return routed
 
     def _answered(self, req, meta: RequestMeta, decision: Decision, plan: CachePlan, answer: Answer,
-                  t0: float) -> Routed:
+                  t0: float, privacy: dict) -> Routed:
         overhead = self.clock() - t0 - answer.model_wait_s
         routed = Routed(decision=decision, model=answer.model, attempts=answer.attempts,
                         overhead_ms=overhead * 1000, cache=plan.status_if_not_hit)
@@ -163,7 +208,8 @@ class RouterService:
             answer.release()
             routed.body = answer.body
             self._store_later(plan, answer.model, answer.body)
-            self._report(meta, decision, answer.model, answer.attempts, overhead, "ok", cache=routed.cache)
+            self._report(meta, decision, answer.model, answer.attempts, overhead, "ok", cache=routed.cache,
+                         privacy=privacy)
             return routed
 
         def done(status: str, body: dict | None) -> None:
@@ -172,7 +218,8 @@ class RouterService:
                 self._store_later(plan, answer.model, body)
             elif status == "error":
                 self.caller.stream_broke(answer.model)
-            self._report(meta, decision, answer.model, answer.attempts, overhead, status, cache=routed.cache)
+            self._report(meta, decision, answer.model, answer.attempts, overhead, status, cache=routed.cache,
+                         privacy=privacy)
 
         routed.stream = relay(answer.first, answer.chunks, done)
         # A stream nobody iterates never runs its finally: release on collection.
@@ -192,9 +239,10 @@ class RouterService:
             await asyncio.gather(*list(self._writes), return_exceptions=True)
 
     def _report(self, meta: RequestMeta, decision: Decision | None, model: str, attempts: list,
-                overhead_s: float, status: str, error: TriageError | None = None, cache: str = "bypass") -> None:
+                overhead_s: float, status: str, error: TriageError | None = None, cache: str = "bypass",
+                privacy: dict | None = None) -> None:
         self.reporter.request(meta.request_id, meta.tenant, decision, model, attempts, overhead_s, status,
-                              error=error, cache=cache)
+                              error=error, cache=cache, **({"privacy": privacy} if privacy else {}))
 
 
 def _status(err: TriageError) -> str:

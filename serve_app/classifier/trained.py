@@ -1,7 +1,9 @@
 """Signals from the trained heads, with operator exemplar domains on top.
 
-The trained model decides tier, the built-in domains, jailbreak, difficulty
-and (with the deterministic validators) sensitivity. Operators still add
+The trained model gives tier, the built-in domains, jailbreak, difficulty,
+the per-tier success and a sensitive-data score; the deterministic
+validators give sensitive kinds. Whether the score makes a request
+sensitive is policy's call (privacy thresholds in the router config). Operators still add
 domains from example utterances without retraining: an exemplar scorer over
 the built-in domains' examples plus the operator's decides how much
 probability goes to an operator domain; the trained head shares the rest.
@@ -14,11 +16,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from serve_app.classifier.exemplars import ExemplarScorer
-from serve_app.classifier.heads import RouterHeads, features, sensitive_score
+from serve_app.classifier.heads import RouterHeads, features
 from serve_app.policy.signals import Signals
-
-# Reported in sensitive_kinds when only the learned head fired.
-LEARNED_KIND = "learned"
 
 
 class TrainedScorer:
@@ -35,7 +34,6 @@ class TrainedScorer:
         # Operator jailbreak examples add to the head (max), never replace it.
         self.custom_jailbreak = custom_jailbreak and exemplars is not None
         self.domain_labels = tuple(heads.labels["domain"]) + self.custom_domains
-        self.sensitive_cut = heads.cut("sensitive")
 
     def signals(self, embeddings: np.ndarray, tokens: Sequence[int], truncated: Sequence[bool],
                 detector_kinds: Sequence[tuple[str, ...]]) -> list[Signals]:
@@ -47,17 +45,16 @@ class TrainedScorer:
         if self.custom_jailbreak:
             jailbreak = np.maximum(jailbreak, self.exemplars.jailbreak_prob(embeddings))
         tiers = self.heads.labels["tier"]
-        flagged = sensitive_score(out.sensitive, [bool(k) for k in detector_kinds]) >= self.sensitive_cut
         result = []
         for i in range(len(tokens)):
             kinds = tuple(detector_kinds[i])
-            if flagged[i] and not kinds:
-                kinds = (LEARNED_KIND,)
             result.append(Signals(
                 tier_probs={t: float(p) for t, p in zip(tiers, out.tier[i])},
                 domain_probs={d: float(p) for d, p in zip(self.domain_labels, domain[i])},
                 sensitive=bool(kinds),
                 sensitive_kinds=kinds,
+                # The head's verdict is policy's (privacy.uncertain / .sensitive thresholds).
+                sensitive_score=float(out.sensitive[i]),
                 jailbreak_prob=float(jailbreak[i]),
                 difficulty=float(out.difficulty[i]),
                 tier_success=success[i],

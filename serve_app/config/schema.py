@@ -12,6 +12,8 @@ from typing import Annotated, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from serve_app.privacy.settings import PrivacySettings
+
 Tier = Literal["slm", "srm", "llm", "lrm"]
 TIERS: tuple[str, ...] = ("slm", "srm", "llm", "lrm")
 DEFAULT_DOMAINS: tuple[str, ...] = (
@@ -407,6 +409,46 @@ class CacheConfig(Strict):
         return self
 
 
+class RedactionTargets(Strict):
+    """Redaction mode (opt-in): instead of keeping a sensitive request off a
+    cloud model, its sensitive spans are replaced with placeholders before the
+    call and restored in the answer. Only for requests whose sensitivity the
+    detector located (a learned-head score alone has no spans to redact)."""
+
+    # Cloud models that receive redacted requests instead of being skipped.
+    models: list[str] = Field(default_factory=list)
+    # Tenants whose sensitive requests are redacted for every cloud model.
+    tenants: list[str] = Field(default_factory=list)
+
+
+class PrivacyConfig(Strict):
+    """What keeps personal, health, financial and secret data off cloud models
+    (serve_app/privacy/). The detector runs only for requests that have a
+    cloud model among their candidates."""
+
+    enabled: bool = True
+    # Presidio + spaCy + Triage's validators and context rules; every knob
+    # (pipeline, rules, placeholders) with its reason: privacy/settings.py.
+    detector: PrivacySettings = PrivacySettings()
+    # The learned sensitive head's score. At or above `uncertain` a request
+    # counts as sensitive for cloud candidates (fail closed where unsure);
+    # at or above `sensitive` it is sensitive everywhere (also never cached).
+    # 0.993: `triage calibrate privacy` on the privacy corpus' tuning split
+    # (templates never benchmarked): within 3% clean false alarms together
+    # with the detector, the fewest leaks, then the fewest false alarms.
+    uncertain: float = Field(0.993, ge=0, le=1)
+    sensitive: float = Field(0.999, ge=0, le=1)
+    # A detector slower than this (or failing) counts as a finding: fail closed.
+    timeout_s: float = Field(1.0, gt=0)
+    redaction: RedactionTargets = RedactionTargets()
+
+    @model_validator(mode="after")
+    def _band(self):
+        if self.uncertain > self.sensitive:
+            raise ValueError("uncertain must be <= sensitive (the band between them fails closed)")
+        return self
+
+
 class AdminConfig(Strict):
     # Env var holding the key for /admin/*; unset -> admin endpoints refuse all.
     key_env: str = "TRIAGE_ADMIN_KEY"
@@ -450,6 +492,7 @@ class RouterConfig(Strict):
     limits: Limits = Limits()
     auth: AuthConfig = AuthConfig()
     cache: CacheConfig = CacheConfig()
+    privacy: PrivacyConfig = PrivacyConfig()
     admin: AdminConfig = AdminConfig()
     ingress: IngressConfig = IngressConfig()
 
@@ -487,6 +530,15 @@ def cross_check(cfg: RouterConfig):
     for tenant, var in cfg.auth.tenants.items():
         if env_vars.count(var) > 1:
             yield f"auth.tenants.{tenant}", f"${var} is named by another tenant too: each tenant needs its own key"
+    for j, name in enumerate(cfg.privacy.redaction.models):
+        m = cfg.model(name)
+        if m is None:
+            yield f"privacy.redaction.models.{j}", f"unknown model {name!r}"
+        elif m.locality != "cloud":
+            yield f"privacy.redaction.models.{j}", f"{name} is local: only cloud models need redaction"
+    for tenant in cfg.privacy.redaction.tenants:
+        if cfg.auth.tenants and tenant not in cfg.auth.tenants:
+            yield "privacy.redaction.tenants", f"unknown tenant {tenant!r}"
     for j, domain in enumerate(cfg.policy.reasoning.domains):
         if domain not in cfg.domains():
             yield f"policy.reasoning.domains.{j}", f"unknown domain {domain!r} (add exemplars to define it)"

@@ -136,10 +136,13 @@ def render(d: Path) -> str:
              f"- Cuts chosen on val: sensitive head {meta['thresholds'].get('sensitive')} (the validators decide first; the head "
              f"must keep {tr['sensitive_recall']:.0%} recall with them), jailbreak {meta['thresholds'].get('jailbreak')} (best F1). "
              "The router's `policy.jailbreak_threshold` applies to the served probability.",
-             "- Sensitive data = deterministic validators (Luhn cards, IBAN mod-97, SSN, e-mail, phone, IP, labelled DOB/MRN, "
-             "key/token shapes; "
-             "`serve_app/privacy/validators.py`) OR the learned head. Presidio was not used: its recognisers need a spaCy "
-             "model from the hub, which these machines cannot reach.", ""]
+             "- Sensitive data: the head gives a score; the router's privacy thresholds decide (`privacy.uncertain` / "
+             "`privacy.sensitive` in the router config, chosen with `triage calibrate privacy`). The validators "
+             "(`serve_app/privacy/validators.py`) and, for requests with a cloud candidate, the Presidio-based "
+             "privacy detector (`serve_app/privacy/`) run beside it: see the README's Privacy section." if "success" in meta
+             else "- Sensitive data = deterministic validators (Luhn cards, IBAN mod-97, SSN, e-mail, phone, IP, labelled DOB/MRN, "
+             "key/token shapes; `serve_app/classifier/sensitive.py`) OR the learned head. Presidio was not used: its recognisers "
+             "need a spaCy model from the hub, which these machines cannot reach.", ""]
     if "success" in meta:
         lines += success_section(meta, _load(d, "outcome_table_report.json"))
     if data:

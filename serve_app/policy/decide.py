@@ -51,7 +51,8 @@ def decide(signals: Signals, facts: RequestFacts, cfg: RouterConfig,
     notes.append(f"domain={domain}" + (f" (p={domain_p:.2f})" if domain_p else ""))
 
     ordered = _candidates(tier, domain, explicit, cfg)
-    ordered, filter_notes = _filter(ordered, signals, facts, cfg, explicit)
+    private = privacy_verdict(signals, cfg)
+    ordered, redact, filter_notes = _filter(ordered, signals, facts, cfg, explicit, private)
     notes.extend(filter_notes)
     ordered, busy, load_note = _by_load(ordered, tier, domain, facts, cfg, explicit, loads)
     notes.extend([load_note] if load_note else [])
@@ -64,11 +65,14 @@ def decide(signals: Signals, facts: RequestFacts, cfg: RouterConfig,
     scores.update({f"success.{k}": v for k, v in (signals.tier_success or {}).items()})
     scores[f"domain.{domain}"] = domain_p
     scores["jailbreak"] = signals.jailbreak_prob
+    scores["sensitive"] = signals.sensitive_score
     return Decision(
         targets=targets,
         tier=tier,
         domain=domain,
-        sensitive=signals.sensitive,
+        sensitive=private == "sensitive",
+        uncertain=private == "uncertain",
+        redact=tuple(r for r in redact if r in targets),
         jailbreak=jailbreak,
         reason="; ".join(notes),
         scores=scores,
@@ -195,14 +199,31 @@ def _by_load(ordered: list[ModelConfig], tier: str, domain: str, facts: RequestF
     return ordered[:start] + [by_name[n] for n in names] + ordered[end:], busy, note
 
 
-def _filter(ordered: list[ModelConfig], signals: Signals, facts: RequestFacts,
-            cfg: RouterConfig, explicit: ModelConfig | None) -> tuple[list[ModelConfig], list[str]]:
+def privacy_verdict(signals: Signals, cfg: RouterConfig) -> str:
+    """"sensitive" (validators, the privacy detector, or the learned head at
+    privacy.sensitive), "uncertain" (the head in [privacy.uncertain,
+    privacy.sensitive): kept off cloud models, fail closed) or "clean"."""
+    if signals.sensitive or signals.sensitive_score >= cfg.privacy.sensitive:
+        return "sensitive"
+    return "uncertain" if signals.sensitive_score >= cfg.privacy.uncertain else "clean"
+
+
+def _redaction_allowed(m: ModelConfig, signals: Signals, facts: RequestFacts, cfg: RouterConfig) -> bool:
+    red = cfg.privacy.redaction
+    return signals.redactable and m.locality == "cloud" and (m.name in red.models or facts.tenant in red.tenants)
+
+
+def _filter(ordered: list[ModelConfig], signals: Signals, facts: RequestFacts, cfg: RouterConfig,
+            explicit: ModelConfig | None, private: str) -> tuple[list[ModelConfig], list[str], list[str]]:
+    """(candidates, cloud models that get a redacted request, notes)."""
     notes: list[str] = []
-    if signals.sensitive and cfg.policy.sensitive_local_only:
-        kinds = ", ".join(signals.sensitive_kinds) or "learned detector"
-        ordered = [m for m in ordered if m.locality == "local"]
-        notes.append(f"sensitive ({kinds}): local models only")
-        if explicit is not None and explicit.locality != "local":
+    redact: list[str] = []
+    if private != "clean" and cfg.policy.sensitive_local_only:
+        kinds = ", ".join(signals.sensitive_kinds) or f"learned score {signals.sensitive_score:.3f}"
+        redact = [m.name for m in ordered if _redaction_allowed(m, signals, facts, cfg)]
+        ordered = [m for m in ordered if m.locality == "local" or m.name in redact]
+        notes.append(f"{private} ({kinds}): local models only" + (f", redacted for {', '.join(redact)}" if redact else ""))
+        if explicit is not None and explicit.locality != "local" and explicit.name not in redact:
             notes.append(f"explicit model {explicit.name} is cloud: not used")
         if not ordered:
             raise PolicyRefusal(
@@ -224,4 +245,4 @@ def _filter(ordered: list[ModelConfig], signals: Signals, facts: RequestFacts,
     if facts.latency_class == "interactive":
         # Stable sort: interactive models move ahead, order otherwise kept.
         ordered = sorted(ordered, key=lambda m: m.latency_class != "interactive")
-    return ordered, notes
+    return ordered, redact, notes

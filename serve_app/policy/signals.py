@@ -17,6 +17,11 @@ class Signals:
     # What made it sensitive ("email", "card", ...), for the reason and the log.
     sensitive_kinds: tuple[str, ...] = ()
     jailbreak_prob: float = 0.0
+    # The learned sensitive head's probability (0 without a trained head); the
+    # privacy thresholds (config privacy.uncertain / .sensitive) apply to it.
+    sensitive_score: float = 0.0
+    # The privacy detector located the sensitive spans (so redaction is possible).
+    redactable: bool = False
     # Probability that a small model fails this prompt (trained classifier's
     # difficulty head); None when the classifier has no such head.
     difficulty: float | None = None
@@ -43,6 +48,7 @@ class RequestFacts:
     """What policy needs from the request itself (no I/O, no wire objects)."""
 
     model: str = "auto"  # "auto" or an explicit configured model name
+    tenant: str = "default"  # for tenant-scoped settings (privacy.redaction.tenants)
     forced_tier: str | None = None  # from the x-triage-tier header
     needs_vision: bool = False
     # From headers: x-triage-latency (interactive|batch), x-triage-budget ($/Mtok).
@@ -67,6 +73,10 @@ class Decision:
     sensitive: bool
     jailbreak: bool
     reason: str
+    # Kept off cloud models though not certainly sensitive (privacy.uncertain).
+    uncertain: bool = False
+    # Cloud models that receive a redacted request (privacy.redaction).
+    redact: tuple[str, ...] = ()
     scores: dict[str, float] = field(default_factory=dict)
     # "classifier", "header" or "model": where the tier came from.
     tier_source: str = "classifier"
@@ -89,6 +99,8 @@ class Decision:
             "tier_source": self.tier_source,
             "domain": self.domain,
             "sensitive": self.sensitive,
+            "uncertain": self.uncertain,
+            "redact": list(self.redact),
             "jailbreak": self.jailbreak,
             "truncated": self.truncated,
             "reasoning": self.reasoning,

@@ -87,6 +87,38 @@ def fuzz_url(base_url) -> str:
     return f"{base_url}/f"
 
 
+@pytest.fixture(scope="session")
+def recorder(tmp_path_factory):
+    """A recording OpenAI-compatible upstream in its own process: the 'cloud'
+    the privacy tests watch. Yields (url, record file)."""
+    import sys
+
+    from serve_app.lab.bench import procs
+
+    work = tmp_path_factory.mktemp("recorder")
+    port = procs.free_port()
+    record = work / "cloud.jsonl"
+    gw = procs.start("recorder", [sys.executable, "-m", "serve_app", "bench", "upstream", "--port", str(port),
+                                  "--record", str(record), "--echo"], work / "recorder.log", None)
+    try:
+        procs.wait_http(gw, f"http://127.0.0.1:{port}/health", 60)
+        yield f"http://127.0.0.1:{port}", record
+    finally:
+        procs.stop(gw, grace_s=10)
+
+
+@pytest.fixture(scope="session")
+def privacy_url(base_url, recorder) -> str:
+    """A fourth app (route prefix /p): a local model and recorded cloud models."""
+    from ray import serve
+
+    from serve_app.app import build_app
+
+    os.environ["TRIAGE_TEST_RECORDER"] = recorder[0]
+    serve.run(build_app({"config": str(HERE / "privacy_router.yaml")}), name="triage-privacy", route_prefix="/p")
+    return f"{base_url}/p"
+
+
 @pytest.fixture
 def http(base_url):
     import httpx

@@ -219,7 +219,12 @@ def test_success_estimates_reach_the_headers_and_the_quality_header_moves_the_ti
     estimates = dict(kv.split("=") for kv in h["x-triage-success"].split(","))
     assert set(estimates) == {"slm", "srm", "llm", "lrm"} and all(0 < float(v) < 1 for v in estimates.values())
     assert route("0")["x-triage-tier"] == "slm"  # every tier reaches 0: the cheapest
-    best = max(estimates, key=lambda t: float(estimates[t]))
-    assert route("1")["x-triage-tier"] == best  # none reaches 1: the most likely
+    # None reaches 1: the cheapest tier within policy.near_best (20%) of the
+    # best estimate (the header rounds to 2 decimals: compare with slack).
+    order = ["slm", "srm", "llm", "lrm"]
+    floor = 0.8 * max(float(v) for v in estimates.values())
+    chosen = route("1")["x-triage-tier"]
+    assert float(estimates[chosen]) >= floor - 0.01
+    assert all(float(estimates[t]) < floor + 0.01 for t in order[:order.index(chosen)])
     bad = http.post("/v1/chat/completions", json=ask(mcq), headers={"x-triage-quality": "2"})
     assert bad.status_code == 400 and bad.json()["error"]["param"] == "x-triage-quality"

@@ -173,7 +173,7 @@ def _code_root() -> Path:
 def _start_upstream(work: Path) -> tuple[procs.Gateway, str]:
     port = procs.free_port()
     env = dict(os.environ, PYTHONPATH=str(_code_root()))
-    gw = procs.start("upstream", [sys.executable, "-m", "serve_app.lab.bench.upstream", "--port", str(port)],
+    gw = procs.start("upstream", [sys.executable, "-m", "serve_app", "bench", "upstream", "--port", str(port)],
                      work / "upstream.log", env)
     url = f"http://127.0.0.1:{port}"
     took = procs.wait_http(gw, f"{url}/health", 60)

@@ -5,7 +5,7 @@ import pytest
 
 from serve_app.classifier.exemplars import ExemplarScorer
 from serve_app.classifier.heads import RouterHeads, features
-from serve_app.classifier.trained import LEARNED_KIND, TrainedScorer
+from serve_app.classifier.trained import TrainedScorer
 from serve_app.config.schema import DEFAULT_DOMAINS, TIERS
 
 DIM = 4
@@ -67,10 +67,14 @@ def test_trained_scorer_signals_and_validator_first_sensitivity():
     assert not sig[1].sensitive and 0 <= sig[1].difficulty <= 1
 
 
-def test_learned_head_flags_what_the_validators_miss():
-    scorer = TrainedScorer(_heads(sensitive_bias=+5.0))
-    sig = scorer.signals(_unit([[0, 1, 0, 0]]), [12], [False], [()])
-    assert sig[0].sensitive and sig[0].sensitive_kinds == (LEARNED_KIND,)
+def test_learned_head_reports_its_score_and_leaves_the_verdict_to_policy():
+    from serve_app.policy import RequestFacts, decide
+    from tests.unit.factories import config
+
+    sig = TrainedScorer(_heads(sensitive_bias=+8.0)).signals(_unit([[0, 1, 0, 0]]), [12], [False], [()])[0]
+    assert not sig.sensitive and sig.sensitive_kinds == () and sig.sensitive_score > 0.999
+    d = decide(sig, RequestFacts(forced_tier="lrm"), config())
+    assert d.sensitive and "cloud-lrm" not in d.targets and "learned score" in d.reason
 
 
 def test_operator_domain_takes_its_share_from_the_exemplars():

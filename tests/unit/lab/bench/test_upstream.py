@@ -69,9 +69,10 @@ async def test_models_health_and_errors(client):
 
 
 def test_as_its_own_process(tmp_path):
-    """`python -m serve_app.lab.bench.upstream --port N`: JSON and stream over real HTTP, then stopped."""
+    """`triage bench upstream --port N --record F`: JSON and stream over real HTTP, recorded, then stopped."""
     port = procs.free_port()
-    gw = procs.start("upstream", [sys.executable, "-m", "serve_app.lab.bench.upstream", "--port", str(port)],
+    gw = procs.start("upstream", [sys.executable, "-m", "serve_app", "bench", "upstream", "--port", str(port),
+                                  "--record", str(tmp_path / "rec.jsonl")],
                      tmp_path / "upstream.log", env=None)
     try:
         url = f"http://127.0.0.1:{port}"
@@ -79,7 +80,12 @@ def test_as_its_own_process(tmp_path):
         _check_chat(httpx.post(f"{url}/v1/chat/completions", json=BODY).json(), "auto")
         with httpx.stream("POST", f"{url}/v1/chat/completions", json={**BODY, "stream": True}) as r:
             _check_stream(r.read().decode(), usage=False)
+        done = httpx.post(f"{url}/v1/completions", json={"model": "m", "prompt": "secret 42"}).json()
+        assert done["object"] == "text_completion" and done["choices"][0]["text"]
         assert gw.cpu_seconds() > 0
     finally:
         stopped = procs.stop(gw, grace_s=10)
     assert not gw.alive() and stopped["killed_after_grace"] == []
+    recorded = [json.loads(line) for line in (tmp_path / "rec.jsonl").read_text().splitlines()]
+    assert [r["path"] for r in recorded] == ["/v1/chat/completions"] * 2 + ["/v1/completions"]
+    assert "secret 42" in recorded[-1]["body"]
