@@ -39,11 +39,12 @@ def build_app(args: dict):
     # Read from the encoder's files, not assumed: the classifier checks it
     # against the model it loads, the cache sizes (and separates) its vectors by it.
     space = embedding_space(clf.encoder, clf.backend, clf.max_tokens)
+    learning, memory = _learning(cfg, space)
     classifier = Classifier.options(
         name="Classifier",
         user_config=clf.batching.model_dump(),
         **clf.deployment.serve_options(),
-    ).bind(clf.model_dump(mode="json"), space.dim)
+    ).bind(clf.model_dump(mode="json"), space.dim, learning, memory)
 
     models = {m.name: bind_model(m) for m in cfg.models}
     cache = None
@@ -53,8 +54,21 @@ def build_app(args: dict):
         cache = SemanticCache.options(name="SemanticCache", **cfg.cache.deployment.serve_options()).bind(
             cfg.cache.model_dump(mode="json"), space.dim, space.id)
     return build_ingress().options(name="Ingress", **cfg.ingress.deployment.serve_options()).bind(
-        cfg.model_dump(mode="json"), classifier, models, cache
+        cfg.model_dump(mode="json"), classifier, models, cache, memory
     )
+
+
+def _learning(cfg, space) -> tuple:
+    """(learning config, OutcomeMemory handle) for the Classifier's live
+    correction and the Ingress' feedback route; (None, None) when learning is off.
+    Bound once and handed to both: one deployment, one store."""
+    if not cfg.learning.enabled:
+        return None, None
+    from serve_app.learning.deployment import OutcomeMemory
+
+    memory = OutcomeMemory.options(name="OutcomeMemory", **cfg.learning.deployment.serve_options()).bind(
+        cfg.learning.model_dump(mode="json"), space.dim, space.id)
+    return cfg.learning.model_dump(mode="json"), memory
 
 
 def bind_model(model):

@@ -103,11 +103,12 @@ def _remove_stale_tmp(root: Path, name: str) -> None:
     for d in root.glob(f".{name}.tmp-*"):
         with contextlib.suppress(OSError, ValueError):
             pid = int(d.name[len(mine):].split("-", 1)[0]) if d.name.startswith(mine) else None
-            if (pid is not None and not _alive(pid)) or now - d.stat().st_mtime > _STALE_TMP_S:
+            if (pid is not None and not process_alive(pid)) or now - d.stat().st_mtime > _STALE_TMP_S:
                 shutil.rmtree(d, ignore_errors=True)
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """Whether a process of this host with this pid still runs (not a zombie)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

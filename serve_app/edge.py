@@ -60,7 +60,7 @@ def request_id(header: str | None) -> str:
 
 def error_response(err: TriageError, rid: str) -> JSONResponse:
     headers = {"x-triage-request-id": rid}
-    if err.status == 503:
+    if err.status in (429, 503):
         headers["retry-after"] = "1"
     return JSONResponse(err.body(), status_code=err.status, headers=headers)
 

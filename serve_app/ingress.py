@@ -10,6 +10,7 @@ module that knows HTTP. Routes parse bodies and headers and hand requests to
 # the route signatures, not strings it cannot resolve there.
 import asyncio
 import json
+import logging
 import time
 
 from fastapi import FastAPI, Request
@@ -26,6 +27,8 @@ from serve_app.edge import EdgeMiddleware, EdgeState, error_response, not_found,
 from serve_app.engines.remote import RemoteModel
 from serve_app.errors import ClientError, NotFound, PayloadTooLarge, TriageError
 from serve_app.health import health_report
+from serve_app.learning.feedback import FeedbackRequest, RateLimited, TenantBuckets, parse_header
+from serve_app.learning.remote import RemoteLearning
 from serve_app.metrics import RayMetrics
 from serve_app.protocol import ChatRequest, CompletionRequest, parse_body
 from serve_app.report import DecisionLog
@@ -56,7 +59,7 @@ def build_ingress():
     @serve.deployment
     @serve.ingress(app)
     class Ingress:
-        def __init__(self, config: dict, classifier, models: dict, cache=None):
+        def __init__(self, config: dict, classifier, models: dict, cache=None, memory=None):
             self.config = RouterConfig.model_validate(config)
             self.metrics = RayMetrics()
             clf = self.config.classifier
@@ -65,9 +68,12 @@ def build_ingress():
             self.cache = RemoteCache(cache, self.config.cache.lookup_timeout_s) if cache is not None else None
             log_cfg = self.config.ingress.decision_log
             self.decision_log = DecisionLog(log_cfg, _replica_name()) if log_cfg.destination != "off" else None
+            self.learning = RemoteLearning(memory) if memory is not None else None
+            limit = self.config.learning.feedback_limit
+            self.feedback_limit = TenantBuckets(limit.per_second, limit.burst)
             self.service = RouterService(self.config, self.classifier.classify, self.models, self.metrics,
                                          cache=self.cache, decision_log=self.decision_log,
-                                         privacy=_privacy_guard(self.config, self.metrics))
+                                         privacy=_privacy_guard(self.config, self.metrics), learning=self.learning)
             app.state.edge = EdgeState(TenantResolver(self.config.auth), AdminKey(self.config.admin.key_env),
                                        self.metrics)
             self._health: tuple[float, int, dict] | None = None
@@ -79,6 +85,40 @@ def build_ingress():
         @app.post("/v1/completions", openapi_extra=_body_schema(CompletionRequest))
         async def completions(self, request: Request) -> Response:
             return await self._route(request, "completions", CompletionRequest)
+
+        @app.post("/v1/feedback", openapi_extra=_body_schema(FeedbackRequest))
+        async def feedback(self, request: Request) -> dict:
+            """Rate an answer: {"request_id", "outcome": "good"|"bad"|0..1, "reason"?, "better_tier"?}."""
+            if self.learning is None:
+                raise NotFound("learning from outcomes is not enabled in this router's config (learning.enabled)",
+                               code="learning_disabled")
+            require_json(request.headers)
+            fb = parse_body(await _read_body(request, self.config.limits.max_body_bytes), FeedbackRequest,
+                            self.config.limits.max_body_bytes)
+            tenant = request.state.tenant or "default"
+            self._limit(tenant)
+            status = await self.learning.feedback(tenant, fb.request_id, fb.score, fb.reason, fb.better_tier)
+            return {"request_id": fb.request_id, "status": status}
+
+        def _limit(self, tenant: str) -> None:
+            try:
+                self.feedback_limit.take(tenant)
+            except RateLimited:
+                self.metrics.feedback(status="rate_limited")
+                raise
+
+        def _feedback_header(self, request: Request, tenant: str) -> None:
+            """`x-triage-feedback: <request_id>=bad` on a later request rates an earlier answer."""
+            value = request.headers.get("x-triage-feedback")
+            if value is None:
+                return
+            rid, score = parse_header(value)
+            if self.learning is None:
+                raise NotFound("learning from outcomes is not enabled in this router's config (learning.enabled)",
+                               param="x-triage-feedback", code="learning_disabled")
+            self._limit(tenant)
+            task = asyncio.create_task(self.learning.feedback(tenant, rid, score))
+            task.add_done_callback(_log_failure)
 
         @app.get("/v1/models")
         async def list_models(self) -> dict:
@@ -140,6 +180,7 @@ def build_ingress():
         async def _route(self, request: Request, kind: str, wire_type) -> Response:
             rid = request.state.request_id
             meta = self._meta(request, rid)
+            self._feedback_header(request, meta.tenant)
             require_json(request.headers)
             raw = await _read_body(request, self.config.limits.max_body_bytes)
             req = parse_body(raw, wire_type, self.config.limits.max_body_bytes)
@@ -166,6 +207,11 @@ def build_ingress():
             )
 
     return Ingress
+
+
+def _log_failure(task: asyncio.Task) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        logging.getLogger("ray.serve.triage.learning").warning("header feedback not stored: %s", task.exception())
 
 
 def _privacy_guard(cfg: RouterConfig, metrics):

@@ -26,6 +26,10 @@ LOAD_SPILLS = "triage_load_spills_total"  # model (moved back because busy)
 PRIVACY_CHECKS = "triage_privacy_checks_total"  # verdict: clean|sensitive|failed
 PRIVACY_LATENCY = "triage_privacy_check_seconds"
 PRIVACY_REDACTIONS = "triage_privacy_redacted_spans_total"
+OUTCOME_RECORDS = "triage_outcome_records_total"  # tier (routed requests recorded for learning)
+OUTCOMES = "triage_outcomes_total"  # tier, model, domain, source: explicit|reask|broken_stream|failure, outcome
+FEEDBACK = "triage_feedback_total"  # status: applied|pending|rejected|rate_limited
+PREDICTED_SUCCESS = "triage_predicted_success"  # tier: the chosen tier's P(success) at decision time
 
 LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]
 BATCH_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128]
@@ -80,6 +84,18 @@ class MemoryMetrics:
     def privacy_redaction(self, spans: int) -> None:
         self.counts[(PRIVACY_REDACTIONS,)] += spans
 
+    def outcome_record(self, *, tier: str) -> None:
+        self.counts[(OUTCOME_RECORDS, tier)] += 1
+
+    def outcome(self, *, tier: str, model: str, domain: str, source: str, outcome: str) -> None:
+        self.counts[(OUTCOMES, tier, model, domain, source, outcome)] += 1
+
+    def feedback(self, *, status: str) -> None:
+        self.counts[(FEEDBACK, status)] += 1
+
+    def predicted_success(self, p: float, *, tier: str) -> None:
+        self.observations.setdefault(PREDICTED_SUCCESS, []).append(p)
+
 
 class RayMetrics:
     """The same interface over ray.serve.metrics; create inside a replica."""
@@ -117,6 +133,13 @@ class RayMetrics:
         self._privacy_latency = m.Histogram(PRIVACY_LATENCY, "Privacy detector time per request.",
                                             boundaries=LATENCY_BUCKETS)
         self._privacy_redactions = m.Counter(PRIVACY_REDACTIONS, "Spans replaced by placeholders before a cloud call.")
+        self._outcome_records = m.Counter(OUTCOME_RECORDS, "Routed requests recorded in the outcome memory.",
+                                          tag_keys=("tier",))
+        self._outcomes = m.Counter(OUTCOMES, "Outcomes attached to recorded requests (explicit feedback or implicit).",
+                                   tag_keys=("tier", "model", "domain", "source", "outcome"))
+        self._feedback = m.Counter(FEEDBACK, "Feedback calls by what became of them.", tag_keys=("status",))
+        self._predicted = m.Histogram(PREDICTED_SUCCESS, "The chosen tier's predicted P(success) at decision time.",
+                                      boundaries=[0.1 * i for i in range(1, 10)], tag_keys=("tier",))
 
     def request(self, *, tier, domain, model, cache, status) -> None:
         self._requests.inc(tags={"tier": tier, "domain": domain, "model": model,
@@ -162,3 +185,16 @@ class RayMetrics:
     def privacy_redaction(self, spans) -> None:
         if spans:
             self._privacy_redactions.inc(spans)
+
+    def outcome_record(self, *, tier) -> None:
+        self._outcome_records.inc(tags={"tier": tier})
+
+    def outcome(self, *, tier, model, domain, source, outcome) -> None:
+        self._outcomes.inc(tags={"tier": tier, "model": model, "domain": domain, "source": source,
+                                 "outcome": outcome})
+
+    def feedback(self, *, status) -> None:
+        self._feedback.inc(tags={"status": status})
+
+    def predicted_success(self, p, *, tier) -> None:
+        self._predicted.observe(p, tags={"tier": tier})

@@ -93,6 +93,10 @@ class Reporter:
         domain = decision.domain if decision else "none"
         self.metrics.request(tier=tier, domain=domain, model=model, cache=cache, status=status)
         self.metrics.overhead(overhead_s, tier=tier)
+        predicted = decision.scores.get(f"success.{tier}") if decision else None
+        if predicted is not None:
+            # Against the outcomes that come back (dashboard), drift of the estimates shows.
+            self.metrics.predicted_success(predicted, tier=tier)
         if error is not None:
             self.metrics.error(type=type(error).__name__)
         if self.log is not None:

@@ -22,6 +22,7 @@ from serve_app.config.schema import RouterConfig
 from serve_app.engines.base import Kind
 from serve_app.errors import ClientError, TriageError
 from serve_app.fallback import Answer, FallbackCaller, ModelCaller
+from serve_app.learning.records import OutcomeRecord
 from serve_app.policy import Decision, RequestFacts, Signals, decide
 from serve_app.policy.reasoning import client_switch
 from serve_app.relay import relay, replay
@@ -33,6 +34,12 @@ class PrivacyCheck(Protocol):
 
     async def check(self, text: str): ...
     async def redact(self, body: dict): ...
+
+
+class OutcomeSink(Protocol):
+    """learning/remote.py: takes a record without waiting, never raises."""
+
+    def record(self, record: OutcomeRecord) -> None: ...
 
 
 class CacheClient(Protocol):
@@ -85,16 +92,17 @@ class Routed:
 
 
 class RouterService:
-    def __init__(self, config: RouterConfig, classify: Callable[[str], Awaitable[Signals]],
+    def __init__(self, config: RouterConfig, classify: Callable[[str, str], Awaitable[Signals]],
                  models: Mapping[str, ModelCaller], metrics, *,
                  cache: CacheClient | None = None, decision_log: DecisionLog | None = None,
-                 privacy: PrivacyCheck | None = None,
+                 privacy: PrivacyCheck | None = None, learning: OutcomeSink | None = None,
                  clock: Callable[[], float] = time.perf_counter,
                  breaker_clock: Callable[[], float] = time.monotonic):
         self.config = config
         self.classify = classify
         self.cache = cache
         self.privacy = privacy
+        self.learning = learning
         self.clock = clock
         self.caller = FallbackCaller(config, models, metrics, clock, breaker_clock)
         self.reporter = Reporter(metrics, decision_log)
@@ -104,12 +112,12 @@ class RouterService:
     async def route(self, kind: Kind, req, meta: RequestMeta) -> Routed:
         """kind: "chat" or "completions"; req: a parsed protocol request."""
         t0 = self.clock()
-        decision = None
+        decision = signals = None
         privacy: dict = {}
         try:
             text = req.prompt_text()
             self._check_limits(req, text)                                   # 1. check
-            signals = await self.classify(text)                             # 2. classify
+            signals = await self.classify(text, meta.tenant)                # 2. classify
             decision, signals = await self._decide(text, signals,          # 3. decide
                                                    self._facts(kind, req, meta), privacy)
             plan = self._plan(kind, req, meta, decision, signals)
@@ -120,10 +128,13 @@ class RouterService:
             redaction = await self._redact(req, decision, privacy)
             answer = await self.caller.call(kind, req, meta.request_id,     # 5. models
                                             decision, redaction)
-            return self._answered(req, meta, decision, plan, answer, t0, privacy)
+            return self._answered(req, meta, decision, signals, plan, answer, t0, privacy)
         except TriageError as err:                                         # 6. report
-            self._report(meta, decision, "none", getattr(err, "attempts", []), self.clock() - t0,
-                         _status(err), error=err, privacy=privacy)
+            attempts = getattr(err, "attempts", [])
+            self._report(meta, decision, "none", attempts, self.clock() - t0, _status(err), error=err,
+                         privacy=privacy)
+            if attempts:  # no model could answer: an implicit bad outcome of the route
+                self._learn(meta, signals, decision, decision.targets[0], attempts, "error", "failure")
             raise
 
     async def _decide(self, text: str, signals: Signals, facts: RequestFacts,
@@ -199,8 +210,8 @@ class RouterService:
         self._report(meta, decision, hit.model, [], overhead, "ok", cache="hit")
         return routed
 
-    def _answered(self, req, meta: RequestMeta, decision: Decision, plan: CachePlan, answer: Answer,
-                  t0: float, privacy: dict) -> Routed:
+    def _answered(self, req, meta: RequestMeta, decision: Decision, signals: Signals, plan: CachePlan,
+                  answer: Answer, t0: float, privacy: dict) -> Routed:
         overhead = self.clock() - t0 - answer.model_wait_s
         routed = Routed(decision=decision, model=answer.model, attempts=answer.attempts,
                         overhead_ms=overhead * 1000, cache=plan.status_if_not_hit)
@@ -210,6 +221,7 @@ class RouterService:
             self._store_later(plan, answer.model, answer.body)
             self._report(meta, decision, answer.model, answer.attempts, overhead, "ok", cache=routed.cache,
                          privacy=privacy)
+            self._learn(meta, signals, decision, answer.model, answer.attempts, "ok")
             return routed
 
         def done(status: str, body: dict | None) -> None:
@@ -220,6 +232,8 @@ class RouterService:
                 self.caller.stream_broke(answer.model)
             self._report(meta, decision, answer.model, answer.attempts, overhead, status, cache=routed.cache,
                          privacy=privacy)
+            self._learn(meta, signals, decision, answer.model, answer.attempts, status,
+                        "broken_stream" if status == "error" else None)
 
         routed.stream = relay(answer.first, answer.chunks, done)
         # A stream nobody iterates never runs its finally: release on collection.
@@ -237,6 +251,23 @@ class RouterService:
         """Wait for pending cache writes (shutdown, tests)."""
         while self._writes:
             await asyncio.gather(*list(self._writes), return_exceptions=True)
+
+    def _learn(self, meta: RequestMeta, signals: Signals, decision: Decision, model: str, attempts: list,
+               status: str, implicit: str | None = None) -> None:
+        """Record the route for learning (serve_app/learning/): the embedding,
+        never the text (none at all for sensitive requests unless configured);
+        a stream that broke, or no model answering, is an implicit bad outcome."""
+        if self.learning is None or status == "cancelled":
+            return
+        cfg = self.config.learning
+        private = decision.sensitive or decision.uncertain
+        vector = signals.embedding if (not private or cfg.store_sensitive_embeddings) else None
+        served = self.config.model(model)
+        tier = decision.tier if served is None or decision.tier in served.tiers else served.tiers[0]
+        self.learning.record(OutcomeRecord(
+            request_id=meta.request_id, tenant=meta.tenant, tier=tier, model=model, domain=decision.domain,
+            created_at=time.time(), expires_at=0.0, vector=vector, predicted=decision.scores.get(f"success.{tier}"),
+            status=status, fallbacks=len(attempts), outcome=0.0 if implicit else None, source=implicit))
 
     def _report(self, meta: RequestMeta, decision: Decision | None, model: str, attempts: list,
                 overhead_s: float, status: str, error: TriageError | None = None, cache: str = "bypass",

@@ -27,7 +27,9 @@ __all__ = ["Classifier"]
 
 @serve.deployment
 class Classifier:
-    def __init__(self, config: dict, expected_dim: int | None = None):
+    def __init__(self, config: dict, expected_dim: int | None = None, learning: dict | None = None, memory=None):
+        """learning, memory: the router's learning config and the OutcomeMemory
+        handle, when learning is on (live correction of success estimates)."""
         from serve_app.classifier.encoder import make_encoder
 
         self._cfg = ClassifierConfig.model_validate(config)
@@ -44,6 +46,12 @@ class Classifier:
         embed = lambda texts: self._encoder.encode(texts).embeddings  # noqa: E731
         self._scorer = make_scorer(self._cfg, embed)
         self._apply_batching(self._cfg.batching.max_batch_size, self._cfg.batching.batch_wait_timeout_s)
+        self._live = None
+        if memory is not None:
+            from serve_app.config.schema import LearningConfig
+            from serve_app.learning.live import LiveCorrection
+
+            self._live = LiveCorrection(memory, LearningConfig.model_validate(learning))
         self._metrics = RayMetrics()
         self._ready = True
         logger.info(
@@ -56,16 +64,18 @@ class Classifier:
 
     # ------------------------------------------------------------ requests
 
-    async def classify(self, text: str) -> Signals:
-        return await self._classify_batch(text)
+    async def classify(self, text: str, tenant: str = "default") -> Signals:
+        return await self._classify_batch((text, tenant))
 
     # The decorator's sizes are placeholders: __init__ and reconfigure set the
     # configured ones through the batch handler's setters.
     @serve.batch(max_batch_size=16, batch_wait_timeout_s=0.002)
-    async def _classify_batch(self, texts: list[str]) -> list[Signals]:
+    async def _classify_batch(self, items: list[tuple[str, str]]) -> list[Signals]:
         started = time.perf_counter()
-        out = await asyncio.to_thread(classify_texts, self._encoder, self._scorer, list(texts))
-        self._metrics.classifier_batch(len(texts), time.perf_counter() - started)
+        out = await asyncio.to_thread(classify_texts, self._encoder, self._scorer, [t for t, _ in items])
+        if self._live is not None:
+            out = await self._live.apply(out, [tenant for _, tenant in items])
+        self._metrics.classifier_batch(len(items), time.perf_counter() - started)
         return out
 
     # ----------------------------------------------------------- lifecycle

@@ -26,9 +26,9 @@ class RemoteClassifier:
         self.policy = policy
         self.timeout_s = timeout_s
 
-    async def classify(self, text: str) -> Signals:
+    async def classify(self, text: str, tenant: str = "default") -> Signals:
         try:
-            return await asyncio.wait_for(self.handle.classify.remote(text), self.timeout_s)
+            return await asyncio.wait_for(self.handle.classify.remote(text, tenant), self.timeout_s)
         except asyncio.TimeoutError:
             log.warning("classifier gave no verdict within %.2fs; routing degraded", self.timeout_s)
         except Exception as exc:  # noqa: BLE001 - any failure degrades the same way

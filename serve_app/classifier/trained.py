@@ -39,7 +39,7 @@ class TrainedScorer:
                 detector_kinds: Sequence[tuple[str, ...]]) -> list[Signals]:
         x = features(embeddings, tokens)
         out = self.heads.predict(x)
-        success, support = self._success(x, embeddings)
+        success, prior, support = self._success(x, embeddings)
         domain = self._domains(out.domain, embeddings)
         jailbreak = out.jailbreak
         if self.custom_jailbreak:
@@ -58,6 +58,7 @@ class TrainedScorer:
                 jailbreak_prob=float(jailbreak[i]),
                 difficulty=float(out.difficulty[i]),
                 tier_success=success[i],
+                success_prior=prior[i],
                 outcome_support=float(support[i]),
                 tokens=int(tokens[i]),
                 truncated=bool(truncated[i]),
@@ -65,16 +66,17 @@ class TrainedScorer:
             ))
         return result
 
-    def _success(self, x: np.ndarray, embeddings: np.ndarray) -> tuple[list, np.ndarray]:
+    def _success(self, x: np.ndarray, embeddings: np.ndarray) -> tuple[list, list, np.ndarray]:
         """Per-tier success for each prompt (None where it has no outcome
-        support), and each prompt's support (nearest memory similarity)."""
+        support), the same estimate regardless of support (the prior live
+        outcomes correct), and each prompt's support (nearest memory similarity)."""
         if self.success is None or self.memory is None:
-            return [None] * len(x), np.zeros(len(x))
+            return [None] * len(x), [None] * len(x), np.zeros(len(x))
         sims, ys = self.memory.nearest(embeddings, self.success.settings.k)
         est = self.success.estimate(x, sims, ys)
         tiers = self.success.settings.tiers
-        return [{t: float(p) for t, p in zip(tiers, row)} if ok else None
-                for row, ok in zip(est.probs, est.supported)], est.support
+        prior = [{t: float(p) for t, p in zip(tiers, row)} for row in est.probs]
+        return [p if ok else None for p, ok in zip(prior, est.supported)], prior, est.support
 
     def _domains(self, head_probs: np.ndarray, embeddings: np.ndarray) -> np.ndarray:
         if not self.custom_domains:

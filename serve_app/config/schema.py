@@ -375,18 +375,35 @@ class CacheGuards(Strict):
     relations: bool = True  # "enable 2FA" vs "disable 2FA", to/from, before/after
 
 
-class CacheConfig(Strict):
-    enabled: bool = False
+class VectorStoreSettings(Strict):
+    """Where a Qdrant-backed store lives: the semantic cache and the outcome
+    memory use the same two backends (serve_app/cache/stores/)."""
+
     backend: Literal["embedded", "server"] = "embedded"
     # embedded: directory of the Qdrant edge shard (persists across restarts);
-    # null = semantic-cache/ in the cache dir ($TRIAGE_CACHE_DIR or ~/.cache/triage).
+    # null = a folder named after the store in the cache dir ($TRIAGE_CACHE_DIR
+    # or ~/.cache/triage).
     path: str | None = None
     # server: Qdrant URL and the env var that holds its API key.
     url: str | None = None
     api_key_env: str | None = None
+    collection: str = "triage"
+    max_entries: int = Field(100_000, ge=1)
+    deployment: DeploymentSettings = DeploymentSettings(num_cpus=0.2, max_ongoing_requests=64)
+
+    @model_validator(mode="after")
+    def _backend_settings(self):
+        if self.backend == "server" and not self.url:
+            raise ValueError("backend 'server' needs url")
+        if self.backend == "embedded" and self.deployment.num_replicas > 1:
+            raise ValueError("the embedded backend is one process's store: num_replicas must be 1")
+        return self
+
+
+class CacheConfig(VectorStoreSettings):
+    enabled: bool = False
     collection: str = "triage_cache"
     ttl_s: float = Field(3600.0, gt=0)
-    max_entries: int = Field(100_000, ge=1)
     # Cosine similarity a candidate must reach, per domain (default for others).
     # 0.93: the lowest threshold with wrong hits under 1% of hits on the held-out
     # pairs (`triage bench cache-quality`: 28.6% hit rate, 0.76% wrong).
@@ -398,15 +415,58 @@ class CacheConfig(Strict):
     # A lookup slower than this counts as a miss: the embedded store freezes
     # while it builds its index, and a cache must never be slower than a model.
     lookup_timeout_s: float = Field(0.05, gt=0)
-    deployment: DeploymentSettings = DeploymentSettings(num_cpus=0.2, max_ongoing_requests=64)
 
-    @model_validator(mode="after")
-    def _backend_settings(self):
-        if self.backend == "server" and not self.url:
-            raise ValueError("backend 'server' needs url")
-        if self.backend == "embedded" and self.deployment.num_replicas > 1:
-            raise ValueError("the embedded backend is one process's store: num_replicas must be 1")
-        return self
+
+class Correction(Strict):
+    """How the outcomes of the nearest past requests move the per-tier success
+    estimate (serve_app/learning/correction.py): a Beta prior around the
+    model's estimate with `strength` pseudo-observations, plus each
+    neighbour's outcome weighted by its similarity; the total weight of live
+    evidence is capped at `max_evidence`, so one neighbourhood cannot push an
+    estimate past what that many outcomes say."""
+
+    k: int = Field(10, ge=1)
+    # Neighbours less similar than this carry no weight.
+    similarity: float = Field(0.8, gt=0, le=1)
+    strength: float = Field(10.0, gt=0)
+    max_evidence: float = Field(20.0, gt=0)
+
+
+class Reask(Strict):
+    """A near-duplicate prompt of the same tenant within `window_s` marks the
+    earlier answer as not good enough (an implicit outcome)."""
+
+    window_s: float = Field(300.0, gt=0)
+    similarity: float = Field(0.95, gt=0, le=1)
+
+
+class FeedbackLimit(Strict):
+    """Per tenant and Ingress replica: a token bucket."""
+
+    per_second: float = Field(5.0, gt=0)
+    burst: int = Field(100, ge=1)
+
+
+class LearningConfig(VectorStoreSettings):
+    """Learning from outcomes (serve_app/learning/): feedback, implicit
+    outcomes and the online correction of the success estimates."""
+
+    enabled: bool = False
+    collection: str = "triage_outcomes"
+    max_entries: int = Field(1_000_000, ge=1)
+    # An outcome record is forgotten after this long (30 days).
+    ttl_s: float = Field(30 * 86400.0, gt=0)
+    # tenant: each tenant's routing learns from its own outcomes only (a noisy
+    # or hostile tenant moves nobody else's); shared: one memory for all.
+    scope: Literal["tenant", "shared"] = "tenant"
+    # Sensitive requests are recorded without their embedding (so they never
+    # serve as neighbours) unless this is true.
+    store_sensitive_embeddings: bool = False
+    correction: Correction = Correction()
+    reask: Reask = Reask()
+    feedback_limit: FeedbackLimit = FeedbackLimit()
+    # A neighbour lookup slower than this leaves the estimate uncorrected.
+    lookup_timeout_s: float = Field(0.05, gt=0)
 
 
 class RedactionTargets(Strict):
@@ -493,6 +553,7 @@ class RouterConfig(Strict):
     auth: AuthConfig = AuthConfig()
     cache: CacheConfig = CacheConfig()
     privacy: PrivacyConfig = PrivacyConfig()
+    learning: LearningConfig = LearningConfig()
     admin: AdminConfig = AdminConfig()
     ingress: IngressConfig = IngressConfig()
 

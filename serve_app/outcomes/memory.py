@@ -3,8 +3,9 @@
 `SeededMemory` is the table a model ships (`outcome_memory.npz`: unit
 vectors and per-tier success) loaded into an in-process Qdrant edge shard
 (HNSW, cosine), like the semantic cache's embedded backend. Each classifier
-replica builds its own at start (seconds) in a private directory it removes
-when it stops; the shipped file is the source of truth, so nothing of it
+replica builds its own at start (seconds) in a private directory, removed
+when the memory is collected or the process exits, and swept by the next
+memory when a process died without removing it; the shipped file is the source of truth, so nothing of it
 needs to persist. Payload per point: one success value per tier that the
 prompt's source had a model of (absent = NaN, no evidence for that tier).
 
@@ -18,11 +19,15 @@ import math
 import os
 import shutil
 import tempfile
+import weakref
 from pathlib import Path
 
 import numpy as np
 
+from serve_app.convert_cache import process_alive
+
 BATCH = 1000
+PREFIX = "triage-outcome-memory-"
 
 
 class SeededMemory:
@@ -35,7 +40,8 @@ class SeededMemory:
         self.dim = int(vectors.shape[1])
         self.size = int(len(vectors))
         self.ef = ef
-        self._dir = tempfile.mkdtemp(prefix="triage-outcome-memory-", dir=directory)
+        _sweep(directory or tempfile.gettempdir())
+        self._dir = tempfile.mkdtemp(prefix=f"{PREFIX}{os.getpid()}-", dir=directory)
         config = q.EdgeConfig(vectors=q.EdgeVectorParams(size=self.dim, distance=q.Distance.Cosine),
                               hnsw_config=q.HnswIndexConfig(m=16, ef_construct=100, full_scan_threshold=1000))
         self._shard = q.EdgeShard.create(self._dir, config)
@@ -45,6 +51,7 @@ class SeededMemory:
                       for i in range(start, min(start + BATCH, self.size))]
             self._shard.update(q.UpdateOperation.upsert_points(points))
         self._shard.optimize()  # build the HNSW graph once, before the first query
+        self._release = weakref.finalize(self, _release, self._shard, self._dir)
 
     @classmethod
     def from_file(cls, path: str | os.PathLike, tiers: tuple[str, ...], directory: str | None = None) -> SeededMemory:
@@ -70,7 +77,19 @@ class SeededMemory:
         return sims, ys
 
     def close(self) -> None:
-        if self._shard is not None:
-            self._shard.close()
-            self._shard = None
-            shutil.rmtree(self._dir, ignore_errors=True)
+        self._shard = None
+        self._release()
+
+
+def _release(shard, directory: str) -> None:
+    shard.close()
+    shutil.rmtree(directory, ignore_errors=True)
+
+
+def _sweep(parent: str) -> None:
+    """Remove the directories of processes that died without removing theirs."""
+    for entry in Path(parent).glob(f"{PREFIX}*"):
+        pid = entry.name[len(PREFIX):].split("-", 1)[0]
+        if not pid.isdigit() or not process_alive(int(pid)):
+            shutil.rmtree(entry, ignore_errors=True)
+

@@ -63,6 +63,10 @@ def decide(signals: Signals, facts: RequestFacts, cfg: RouterConfig,
 
     scores = {f"tier.{k}": v for k, v in signals.tier_probs.items()}
     scores.update({f"success.{k}": v for k, v in (signals.tier_success or {}).items()})
+    scores.update({f"learned.{k}": v for k, v in signals.learned.items()})
+    if signals.learned:
+        notes.append("success corrected by live outcomes (evidence " +
+                     " ".join(f"{k}={v:.1f}" for k, v in sorted(signals.learned.items())) + ")")
     scores[f"domain.{domain}"] = domain_p
     scores["jailbreak"] = signals.jailbreak_prob
     scores["sensitive"] = signals.sensitive_score

@@ -35,6 +35,11 @@ class Signals:
     tier_success: dict[str, float] | None = None
     # Similarity of the nearest prompt with known outcomes.
     outcome_support: float = 0.0
+    # The model's estimate whether supported or not: the prior that live
+    # outcomes correct (serve_app/learning/live.py).
+    success_prior: dict[str, float] | None = None
+    # Live evidence (similarity-weighted outcomes) that corrected tier_success, per tier.
+    learned: dict[str, float] = field(default_factory=dict)
     # The classifier did not answer (down or over classifier.timeout_s): the
     # other fields are the fail-closed stand-ins of classifier/remote.py.
     degraded: bool = False

@@ -55,7 +55,7 @@ def service(engines, *, sig=None, models=None, **sections):
     models = models or [model(n, ["slm", "srm", "llm", "lrm"], cost=i) for i, n in enumerate(names)]
     cfg = config(models, **sections)
 
-    async def classify(text):
+    async def classify(text, tenant="default"):
         return sig or signals("slm")
 
     metrics = MemoryMetrics()
@@ -191,7 +191,7 @@ async def test_decision_log_is_one_json_line_per_request_in_its_file(tmp_path):
     cfg = config([model("a", ["slm", "srm", "llm", "lrm"])],
                  ingress={"decision_log": {"destination": "file", "path": str(tmp_path)}})
 
-    async def classify(text):
+    async def classify(text, tenant="default"):
         return signals("slm")
 
     log = DecisionLog(cfg.ingress.decision_log, "replica-1")
@@ -244,7 +244,7 @@ async def cached_service():
     s = signals("slm")
     emb = tuple([1.0] + [0.0] * 383)
 
-    async def classify(text):
+    async def classify(text, tenant="default"):
         return s.__class__(**{**s.__dict__, "embedding": emb})
 
     svc = RouterService(cfg, classify, {"a": engine}, MemoryMetrics(),

@@ -66,7 +66,7 @@ def service(guard, sig=None, tmp_path=None, models=None, **sections):
     cfg = config(models or [model("local", ["slm", "srm", "llm", "lrm"], cost=5.0),
                             model("cloud", ["slm", "srm", "llm", "lrm"], locality="cloud", cost=0.1)], **sections)
 
-    async def classify(text):
+    async def classify(text, tenant="default"):
         return sig or signals("slm")
 
     log = DecisionLog(cfg.ingress.decision_log.model_copy(update={"path": str(tmp_path)}), "r") if tmp_path else None

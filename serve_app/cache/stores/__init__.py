@@ -17,22 +17,22 @@ from serve_app.cache.types import CacheEntry
 
 if TYPE_CHECKING:
     from serve_app.cache.types import Store
-    from serve_app.config.schema import CacheConfig
+    from serve_app.config.schema import VectorStoreSettings
 
 # Payload fields that filters use; each gets a payload index.
 KEYWORD_FIELDS = ("tenant", "fingerprint", "model")
 FLOAT_FIELDS = ("expires_at", "created_at")
 
 
-def make_store(cfg: CacheConfig, dim: int, space: str) -> Store:
+def make_store(cfg: VectorStoreSettings, dim: int, space: str, name: str = "semantic-cache") -> Store:
     """The store `cfg.backend` names, for vectors of `dim` from embedding space
     `space` (classifier/encoder.py: EmbeddingSpace), each space in a place of
-    its own: `<path>/<space>/` or collection `<collection>_<space>`. Call
-    `await store.start()` before use."""
+    its own: `<path>/<space>/` (path defaults to `<cache dir>/<name>`) or
+    collection `<collection>_<space>`. Call `await store.start()` before use."""
     if cfg.backend == "embedded":
         from serve_app.cache.stores.embedded import EmbeddedStore
 
-        return EmbeddedStore.from_config(cfg, dim, space)
+        return EmbeddedStore.from_config(cfg, dim, space, name)
     if cfg.backend == "server":
         from serve_app.cache.stores.server import ServerStore
 

@@ -96,10 +96,10 @@ class EmbeddedStore:
         self.last_optimize_s: float | None = None
 
     @classmethod
-    def from_config(cls, cfg, dim: int, space: str) -> EmbeddedStore:
+    def from_config(cls, cfg, dim: int, space: str, name: str = "semantic-cache") -> EmbeddedStore:
         from serve_app.convert_cache import default_cache_dir
 
-        path = cfg.path or os.path.join(default_cache_dir(), "semantic-cache")
+        path = cfg.path or os.path.join(default_cache_dir(), name)
         return cls(os.path.join(path, space), dim=dim, max_entries=cfg.max_entries)
 
     # ------------------------------------------------------------- lifecycle

@@ -75,3 +75,22 @@ def test_seeded_memory_finds_the_nearest_prompts_with_their_outcomes(tmp_path):
     finally:
         mem.close()
     assert not any(tmp_path.iterdir())  # its private directory is gone
+
+
+def test_seeded_memory_removes_its_directory_when_collected_and_sweeps_dead_ones(tmp_path):
+    import gc
+    import os
+    import subprocess
+
+    dead = subprocess.Popen(["true"])
+    dead.wait()  # a pid that no longer runs
+    (tmp_path / f"triage-outcome-memory-{dead.pid}-abc").mkdir()
+    (tmp_path / f"triage-outcome-memory-{os.getppid()}-xyz").mkdir()  # a live process's: kept
+    vecs = np.eye(4, 8, dtype=np.float32)
+    mem = SeededMemory(vecs, np.random.default_rng(1).random((4, 4)), TIERS, str(tmp_path))
+    names = {p.name for p in tmp_path.iterdir()}
+    assert f"triage-outcome-memory-{dead.pid}-abc" not in names
+    assert f"triage-outcome-memory-{os.getppid()}-xyz" in names and len(names) == 2
+    del mem
+    gc.collect()
+    assert {p.name for p in tmp_path.iterdir()} == {f"triage-outcome-memory-{os.getppid()}-xyz"}

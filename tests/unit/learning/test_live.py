@@ -1,0 +1,82 @@
+"""The Classifier's live correction against a stand-in OutcomeMemory handle."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from serve_app.config.schema import LearningConfig
+from serve_app.learning.live import LiveCorrection
+from serve_app.policy.signals import Signals
+
+PRIOR = {"slm": 0.8, "srm": 0.8, "llm": 0.9, "lrm": 0.9}
+
+
+class Method:
+    def __init__(self, fn):
+        self.fn = fn
+
+    def remote(self, *args):
+        return self.fn(*args)
+
+
+class Handle:
+    """What LiveCorrection calls: handle.neighbours.remote(scopes, vectors, k)."""
+
+    def __init__(self, found, delay=0.0, fail=False):
+        self.calls = []
+
+        async def neighbours(scopes, vectors, k):
+            self.calls.append((scopes, len(vectors), k))
+            await asyncio.sleep(delay)
+            if fail:
+                raise RuntimeError("replica died")
+            return found[:len(vectors)]
+
+        self.neighbours = Method(neighbours)
+
+
+def sig(supported=True, embedding=(1.0, 0.0)):
+    return Signals(tier_probs={"slm": 1.0}, domain_probs={"general": 1.0}, embedding=embedding,
+                   tier_success=dict(PRIOR) if supported else None, success_prior=dict(PRIOR))
+
+
+BAD_SLM = [(0.95, "slm", 0.0)] * 10  # ten near neighbours the small tier failed
+
+
+async def test_failed_neighbours_lower_that_tier_only_and_scope_is_the_tenant():
+    handle = Handle([BAD_SLM])
+    (out,) = await LiveCorrection(handle, LearningConfig()).apply([sig()], ["acme"])
+    assert out.tier_success["slm"] < 0.5 and out.tier_success["llm"] == 0.9
+    assert out.learned["slm"] == pytest.approx(9.5)
+    assert handle.calls == [(["acme"], 1, 10)]
+
+
+async def test_shared_scope_looks_across_tenants():
+    handle = Handle([[]])
+    await LiveCorrection(handle, LearningConfig(scope="shared")).apply([sig()], ["acme"])
+    assert handle.calls[0][0] == [None]
+
+
+async def test_unsupported_prompt_gets_an_estimate_only_with_enough_evidence():
+    few = [(0.95, "slm", 0.0)] * 2   # 1.9 < strength / 2
+    many = [(0.95, "slm", 0.0)] * 6  # 5.7 >= 5
+    out = await LiveCorrection(Handle([few, many]), LearningConfig()).apply(
+        [sig(supported=False), sig(supported=False)], ["a", "a"])
+    assert out[0].tier_success is None
+    assert out[1].tier_success["slm"] < 0.6
+
+
+@pytest.mark.parametrize("handle", [Handle([BAD_SLM], delay=0.5), Handle([BAD_SLM], fail=True)])
+async def test_slow_or_failing_memory_leaves_estimates_uncorrected(handle):
+    s = sig()
+    (out,) = await LiveCorrection(handle, LearningConfig(lookup_timeout_s=0.05)).apply([s], ["acme"])
+    assert out is s
+
+
+async def test_prompts_without_embedding_or_prior_are_not_looked_up():
+    handle = Handle([BAD_SLM])
+    plain = Signals(tier_probs={"slm": 1.0}, domain_probs={"general": 1.0})
+    out = await LiveCorrection(handle, LearningConfig()).apply([plain, sig(embedding=None)], ["a", "a"])
+    assert handle.calls == [] and out[0] is plain
