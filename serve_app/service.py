@@ -20,10 +20,11 @@ from serve_app.cache.plan import BYPASS, CachePlan, plan_cache
 from serve_app.cache.semantic import CacheHit, CacheQuery
 from serve_app.config.schema import RouterConfig
 from serve_app.engines.base import Kind
-from serve_app.errors import ClientError, TriageError
+from serve_app.errors import ERROR, TIMEOUT, ClientError, TriageError
 from serve_app.fallback import Answer, FallbackCaller, ModelCaller
 from serve_app.learning.records import OutcomeRecord
 from serve_app.policy import Decision, RequestFacts, Signals, decide
+from serve_app.policy.decide import explores
 from serve_app.policy.reasoning import client_switch
 from serve_app.relay import relay, replay
 from serve_app.report import DecisionLog, Reporter
@@ -88,6 +89,10 @@ class Routed:
             "x-triage-reasoning": self.decision.reasoning,
             **({"x-triage-success": self.decision.success_header()} if self.decision.success_header() else {}),
             **({"x-triage-cache-similarity": f"{self.similarity:.4f}"} if self.similarity is not None else {}),
+            # Which learned version (`triage learn`) adjusted the estimate, and when the request explored.
+            **({"x-triage-learned-version": str(int(self.decision.scores["adjustment"]))}
+               if self.decision.scores.get("adjustment") else {}),
+            **({"x-triage-tier-source": "explore"} if self.decision.tier_source == "explore" else {}),
         }
 
 
@@ -133,8 +138,8 @@ class RouterService:
             attempts = getattr(err, "attempts", [])
             self._report(meta, decision, "none", attempts, self.clock() - t0, _status(err), error=err,
                          privacy=privacy)
-            if attempts:  # no model could answer: an implicit bad outcome of the route
-                self._learn(meta, signals, decision, decision.targets[0], attempts, "error", "failure")
+            if attempts:  # no model could answer: the failures are implicit bad outcomes
+                self._learn(meta, signals, decision, None, attempts, "error")
             raise
 
     async def _decide(self, text: str, signals: Signals, facts: RequestFacts,
@@ -186,7 +191,8 @@ class RouterService:
                             latency_class=meta.latency_class, max_cost_per_mtok=meta.max_cost_per_mtok,
                             reasoning=meta.reasoning, quality_target=meta.quality_target,
                             client_reasoning=client_switch(req.model_dump(exclude_none=True), self.config),
-                            chat=kind == "chat")
+                            chat=kind == "chat", explore=self.learning is not None
+                            and explores(meta.request_id, self.config.learning.explore))
 
     def _plan(self, kind: Kind, req, meta: RequestMeta, decision: Decision, signals: Signals) -> CachePlan:
         if self.cache is None:
@@ -252,22 +258,32 @@ class RouterService:
         while self._writes:
             await asyncio.gather(*list(self._writes), return_exceptions=True)
 
-    def _learn(self, meta: RequestMeta, signals: Signals, decision: Decision, model: str, attempts: list,
+    def _learn(self, meta: RequestMeta, signals: Signals, decision: Decision, model: str | None, attempts: list,
                status: str, implicit: str | None = None) -> None:
         """Record the route for learning (serve_app/learning/): the embedding,
-        never the text (none at all for sensitive requests unless configured);
-        a stream that broke, or no model answering, is an implicit bad outcome."""
+        never the text (none at all for sensitive requests unless configured).
+        Implicit bad outcomes: each model that failed or timed out on the
+        request (a fallback answered, or nobody did) and a stream that broke.
+        A model that was busy or unreachable says nothing about the prompt."""
         if self.learning is None or status == "cancelled":
             return
-        cfg = self.config.learning
         private = decision.sensitive or decision.uncertain
-        vector = signals.embedding if (not private or cfg.store_sensitive_embeddings) else None
-        served = self.config.model(model)
-        tier = decision.tier if served is None or decision.tier in served.tiers else served.tiers[0]
-        self.learning.record(OutcomeRecord(
-            request_id=meta.request_id, tenant=meta.tenant, tier=tier, model=model, domain=decision.domain,
-            created_at=time.time(), expires_at=0.0, vector=vector, predicted=decision.scores.get(f"success.{tier}"),
-            status=status, fallbacks=len(attempts), outcome=0.0 if implicit else None, source=implicit))
+        vector = signals.embedding if (not private or self.config.learning.store_sensitive_embeddings) else None
+        base = signals.success_base or signals.success_prior or {}
+
+        def record(rid: str, name: str, st: str, outcome: float | None, source: str | None) -> None:
+            served = self.config.model(name)
+            tier = decision.tier if served is None or decision.tier in served.tiers else served.tiers[0]
+            self.learning.record(OutcomeRecord(
+                request_id=rid, tenant=meta.tenant, tier=tier, model=name, domain=decision.domain,
+                created_at=time.time(), expires_at=0.0, vector=vector, predicted=decision.scores.get(f"success.{tier}"),
+                base=base.get(tier), status=st, fallbacks=len(attempts), outcome=outcome, source=source))
+
+        for i, (name, reason) in enumerate(attempts):
+            if reason in (ERROR, TIMEOUT):
+                record(f"{meta.request_id}/attempt-{i}", name, "error", 0.0, "failure")
+        if model is not None:
+            record(meta.request_id, model, status, 0.0 if implicit else None, implicit)
 
     def _report(self, meta: RequestMeta, decision: Decision | None, model: str, attempts: list,
                 overhead_s: float, status: str, error: TriageError | None = None, cache: str = "bypass",

@@ -17,6 +17,7 @@ from ray import serve
 from serve_app.classifier.pipeline import classify_texts, make_scorer
 from serve_app.config.schema import ClassifierConfig
 from serve_app.errors import ConfigError, ConfigProblem
+from serve_app.learning.adjust import Adjustments
 from serve_app.metrics import RayMetrics
 from serve_app.policy.signals import Signals
 
@@ -46,6 +47,7 @@ class Classifier:
         embed = lambda texts: self._encoder.encode(texts).embeddings  # noqa: E731
         self._scorer = make_scorer(self._cfg, embed)
         self._apply_batching(self._cfg.batching.max_batch_size, self._cfg.batching.batch_wait_timeout_s)
+        self._adjustments = Adjustments()
         self._live = None
         if memory is not None:
             from serve_app.config.schema import LearningConfig
@@ -72,25 +74,38 @@ class Classifier:
     @serve.batch(max_batch_size=16, batch_wait_timeout_s=0.002)
     async def _classify_batch(self, items: list[tuple[str, str]]) -> list[Signals]:
         started = time.perf_counter()
+        tenants = [tenant for _, tenant in items]
         out = await asyncio.to_thread(classify_texts, self._encoder, self._scorer, [t for t, _ in items])
+        out = self._adjustments.apply(out, tenants)
         if self._live is not None:
-            out = await self._live.apply(out, [tenant for _, tenant in items])
+            out = await self._live.apply(out, tenants)
         self._metrics.classifier_batch(len(items), time.perf_counter() - started)
         return out
 
     # ----------------------------------------------------------- lifecycle
 
     def reconfigure(self, user_config: dict) -> None:
-        """Live batching changes: {"max_batch_size": int, "batch_wait_timeout_s": float}."""
+        """Live changes without a restart: batching ({"max_batch_size": int,
+        "batch_wait_timeout_s": float}) and the learned adjustments that
+        `triage learn` promotes ({"adjustments": {tenant or "*": {"version": int,
+        "tiers": {tier: {"weights": [...], "bias": float}}}}}; absent: none)."""
         user_config = user_config or {}
-        unknown = set(user_config) - {"max_batch_size", "batch_wait_timeout_s"}
+        unknown = set(user_config) - {"max_batch_size", "batch_wait_timeout_s", "adjustments"}
         if unknown:
             raise ValueError(f"unknown classifier user_config keys: {sorted(unknown)}")
+        # Validated before anything changes: a bad version leaves the old one in force.
+        adjustments = Adjustments.from_config(user_config.get("adjustments"), self._encoder.dim)
         current = self.batching()
         self._apply_batching(
             user_config.get("max_batch_size", current["max_batch_size"]),
             user_config.get("batch_wait_timeout_s", current["batch_wait_timeout_s"]),
         )
+        if adjustments.versions() != self._adjustments.versions():
+            logger.info("learned adjustments in force: %s", adjustments.versions() or "none")
+        self._adjustments = adjustments
+
+    def adjustment_versions(self) -> dict[str, int]:
+        return self._adjustments.versions()
 
     def _apply_batching(self, max_batch_size: int, batch_wait_timeout_s: float) -> None:
         if int(max_batch_size) < 1 or float(batch_wait_timeout_s) < 0:

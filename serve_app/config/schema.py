@@ -426,8 +426,11 @@ class Correction(Strict):
     estimate past what that many outcomes say."""
 
     k: int = Field(10, ge=1)
-    # Neighbours less similar than this carry no weight.
-    similarity: float = Field(0.8, gt=0, le=1)
+    # Neighbours less similar than this carry no weight. 0.7 and strength 10
+    # (with learning.explore 0.1): the best of the grid on the tuning split's
+    # replay (`triage bench learning --split val --grid`,
+    # loadtest/results/learning_tuning.json).
+    similarity: float = Field(0.7, gt=0, le=1)
     strength: float = Field(10.0, gt=0)
     max_evidence: float = Field(20.0, gt=0)
 
@@ -467,6 +470,12 @@ class LearningConfig(VectorStoreSettings):
     feedback_limit: FeedbackLimit = FeedbackLimit()
     # A neighbour lookup slower than this leaves the estimate uncorrected.
     lookup_timeout_s: float = Field(0.05, gt=0)
+    # Share of requests (chosen by the success estimate, not forced) sent one
+    # tier cheaper than chosen: feedback only tells how the tier that answered
+    # did, so without these the cheaper tier's estimate cannot learn. The
+    # price is their answers' quality (`triage bench learning` reports both).
+    # 0.1: chosen with the correction's settings (Correction above).
+    explore: float = Field(0.1, ge=0, le=0.5)
 
 
 class RedactionTargets(Strict):

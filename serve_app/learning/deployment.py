@@ -8,28 +8,23 @@ number with the server backend. Its outcome log goes beside the store:
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 from ray import serve
 
 from serve_app.cache.stores import make_store
 from serve_app.config.schema import LearningConfig
-from serve_app.learning.memory import LearningMemory
+from serve_app.learning.memory import STORE_NAME, LearningMemory, outcome_folder
 from serve_app.learning.records import OutcomeRecord
 from serve_app.metrics import RayMetrics
-
-STORE_NAME = "outcome-memory"
 
 
 @serve.deployment
 class OutcomeMemory:
     async def __init__(self, config: dict, dim: int, space: str):
-        from serve_app.convert_cache import default_cache_dir
-
         self.config = LearningConfig.model_validate(config)
         self.store = make_store(self.config, dim, space, name=STORE_NAME)
         await self.store.start()
-        folder = Path(self.config.path or os.path.join(default_cache_dir(), STORE_NAME))
+        folder = outcome_folder(self.config)
         folder.mkdir(parents=True, exist_ok=True)
         try:
             replica = serve.get_replica_context().replica_id.unique_id

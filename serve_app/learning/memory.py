@@ -13,14 +13,15 @@
   to disk before it is acknowledged. Repeating it changes nothing.
 - `neighbours`: the rated records nearest to each vector, within a tenant
   (or across tenants with scope "shared"), for the online correction.
-- The outcome log: one JSON line per outcome attached (no vectors), what
-  `triage learn` turns into a new routing version.
+- The outcome log: one JSON line per outcome attached (the embedding as
+  float16, never the text), what `triage learn` turns into a new version.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 import time
 from collections.abc import Sequence
 from dataclasses import replace
@@ -37,10 +38,21 @@ from serve_app.learning.records import (
     from_pending,
     pending_entry,
     pending_id,
+    record_id,
     to_entry,
 )
 
 log = logging.getLogger("ray.serve.triage.learning")
+
+STORE_NAME = "outcome-memory"
+
+
+def outcome_folder(cfg) -> Path:
+    """Where the outcome logs (and `triage learn`'s versions) live: learning.path,
+    else a folder beside the caches ($TRIAGE_CACHE_DIR or ~/.cache/triage)."""
+    from serve_app.convert_cache import default_cache_dir
+
+    return Path(cfg.path or os.path.join(default_cache_dir(), STORE_NAME))
 
 
 class LearningMemory:
@@ -75,7 +87,7 @@ class LearningMemory:
         hits = await self.store.query(r.vector, CacheFilter(tenant=r.tenant, fingerprint=OPEN), re.similarity,
                                       4, now)
         earlier = [from_entry(h.entry) for h in hits
-                   if h.entry.id != r.request_id and 0 <= r.created_at - h.entry.created_at <= re.window_s]
+                   if h.entry.id != record_id(r.tenant, r.request_id) and 0 <= r.created_at - h.entry.created_at <= re.window_s]
         if earlier:
             previous = max(earlier, key=lambda e: e.created_at).rated(0.0, "reask")
             await self.store.upsert(to_entry(previous, self.dim))
@@ -87,9 +99,9 @@ class LearningMemory:
                        better_tier: str | None = None) -> str:
         """"applied" (to the record) or "pending" (kept until the record arrives)."""
         now = self.clock()
-        entry = await self.store.get(request_id, now)
+        entry = await self.store.get(record_id(tenant, request_id), now)
         record = from_entry(entry) if entry is not None else None
-        if record is None or record.tenant != tenant:
+        if record is None:
             p = PendingFeedback(request_id, tenant, outcome, now, reason, better_tier)
             await self.store.upsert(pending_entry(p, self.dim, now + self.cfg.ttl_s))
             await self._durable()
@@ -128,7 +140,7 @@ class LearningMemory:
                              outcome="good" if r.outcome >= 0.5 else "bad")
         if self._log is not None:
             try:
-                self._log.write(json.dumps({**r.log_line(), "at": now}) + "\n")
+                self._log.write(json.dumps({**r.log_json(), "at": now}) + "\n")
             except OSError:
                 log.warning("outcome log write failed", exc_info=True)
 

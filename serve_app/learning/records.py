@@ -3,16 +3,20 @@
 Stored through the semantic cache's Store contract (serve_app/cache/types.py),
 so the outcome memory runs on the same two Qdrant backends (the embedded edge
 shard, a Qdrant server) with the same TTL, size bound and persistence. The
-mapping: the entry id is the request id (a re-recorded request overwrites
-itself), `fingerprint` says what kind of entry it is (below), `model` and
+mapping: the entry id is the tenant and the request id (a re-recorded
+request overwrites itself; client-chosen request ids of two tenants never
+meet), `fingerprint` says what kind of entry it is (below), `model` and
 `domain` are the route, `text` is always empty (the memory keeps
 embeddings, never prompts), and `response` carries the record's own fields.
 """
 
 from __future__ import annotations
 
+import base64
 import math
 from dataclasses import asdict, dataclass, replace
+
+import numpy as np
 
 from serve_app.cache.types import CacheEntry
 
@@ -36,6 +40,9 @@ class OutcomeRecord:
     expires_at: float
     vector: tuple[float, ...] | None = None  # None: kept without its embedding
     predicted: float | None = None  # the tier's P(success) when it was chosen
+    # The model's own P(success) for the tier before anything learned: what
+    # `triage learn` fits its adjustment against.
+    base: float | None = None
     status: str = "ok"  # ok | error | cancelled (how the request ended)
     fallbacks: int = 0
     outcome: float | None = None  # 0..1, once known
@@ -54,10 +61,23 @@ class OutcomeRecord:
         return replace(self, outcome=outcome, source=source, reason=reason, better_tier=better_tier)
 
     def log_line(self) -> dict:
-        """The outcome log's view (serve_app/learning/memory.py): no vector."""
+        """The record's fields without its vector (the store's payload)."""
         out = asdict(self)
         out.pop("vector")
         return out
+
+    def log_json(self) -> dict:
+        """The outcome log's line: the fields and the embedding as float16
+        base64 (never the text; none for records kept without one)."""
+        out = self.log_line()
+        if self.vector is not None:
+            out["vector_f16"] = base64.b64encode(np.asarray(self.vector, np.float16).tobytes()).decode()
+        return out
+
+
+def vector_from_log(line: dict) -> np.ndarray | None:
+    v = line.get("vector_f16")
+    return None if v is None else np.frombuffer(base64.b64decode(v), np.float16).astype(np.float32)
 
 
 @dataclass(frozen=True)
@@ -87,7 +107,7 @@ def placeholder(dim: int) -> tuple[float, ...]:
 
 def to_entry(r: OutcomeRecord, dim: int) -> CacheEntry:
     fields = r.log_line()
-    return CacheEntry(id=r.request_id, vector=r.vector or placeholder(dim), tenant=r.tenant, fingerprint=r.kind,
+    return CacheEntry(id=record_id(r.tenant, r.request_id), vector=r.vector or placeholder(dim), tenant=r.tenant, fingerprint=r.kind,
                       model=r.model, domain=r.domain, text="", response=fields, created_at=r.created_at,
                       expires_at=r.expires_at)
 
@@ -95,6 +115,10 @@ def to_entry(r: OutcomeRecord, dim: int) -> CacheEntry:
 def from_entry(e: CacheEntry) -> OutcomeRecord:
     fields = dict(e.response)
     return OutcomeRecord(**fields, vector=None if e.fingerprint == HIDDEN else e.vector)
+
+
+def record_id(tenant: str, request_id: str) -> str:
+    return f"{tenant}:{request_id}"
 
 
 def pending_id(tenant: str, request_id: str) -> str:

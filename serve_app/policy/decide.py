@@ -17,6 +17,7 @@ and, beside the order, whether models with a thinking switch think
 
 from __future__ import annotations
 
+import hashlib
 import math
 from typing import Mapping
 
@@ -64,6 +65,8 @@ def decide(signals: Signals, facts: RequestFacts, cfg: RouterConfig,
     scores = {f"tier.{k}": v for k, v in signals.tier_probs.items()}
     scores.update({f"success.{k}": v for k, v in (signals.tier_success or {}).items()})
     scores.update({f"learned.{k}": v for k, v in signals.learned.items()})
+    if signals.adjustment:
+        scores["adjustment"] = signals.adjustment
     if signals.learned:
         notes.append("success corrected by live outcomes (evidence " +
                      " ".join(f"{k}={v:.1f}" for k, v in sorted(signals.learned.items())) + ")")
@@ -103,7 +106,8 @@ def choose_tier(signals: Signals, facts: RequestFacts, cfg: RouterConfig,
         return facts.forced_tier, "header", f"tier={facts.forced_tier} (forced by header)"
     if signals.tier_success is not None:
         target = facts.quality_target if facts.quality_target is not None else cfg.policy.quality_target
-        return by_success(signals.tier_success, target, cfg.policy.near_best)
+        chosen = by_success(signals.tier_success, target, cfg.policy.near_best)
+        return (explore(chosen[0], signals.tier_success) or chosen) if facts.explore else chosen
     bias = cfg.policy.tier_bias
     logits = {t: math.log(max(signals.tier_probs.get(t, 0.0), 1e-9)) + bias.get(t, 0.0) for t in TIERS}
     tier = max(TIERS, key=lambda t: logits[t])
@@ -125,6 +129,24 @@ def by_success(success: dict[str, float], target: float, near_best: float = 0.0)
     best = max(success[t] for t in TIERS if t in success)
     near = next(t for t in TIERS if t in success and success[t] >= (1 - near_best) * best)
     return near, "success", f"tier={near} (no tier reaches {target:.2f}; cheapest near the best: {shown})"
+
+
+def explores(request_id: str, share: float) -> bool:
+    """Whether this request explores: a draw from its id, so the same request
+    explores on every replica and in every replay."""
+    return share > 0 and int(hashlib.sha1(request_id.encode()).hexdigest()[:8], 16) / 2**32 < share
+
+
+def explore(tier: str, success: dict[str, float]) -> tuple[str, str, str] | None:
+    """The next cheaper tier, or None at the bottom (every tier has a model:
+    config/schema.py cross_check). Feedback only ever tells how the tier that answered
+    did: without some requests on the cheaper tier, its estimate cannot learn."""
+    cheaper = [t for t in TIERS[:TIERS.index(tier)] if t in success]
+    if not cheaper:
+        return None
+    t = cheaper[-1]
+    return t, "explore", (f"tier={t} (exploring one tier below {tier}: P(success) {success[t]:.2f} vs "
+                          f"{success[tier]:.2f}; learning.explore)")
 
 
 def choose_domain(signals: Signals, threshold: float) -> tuple[str, float]:

@@ -40,6 +40,10 @@ class Signals:
     success_prior: dict[str, float] | None = None
     # Live evidence (similarity-weighted outcomes) that corrected tier_success, per tier.
     learned: dict[str, float] = field(default_factory=dict)
+    # The version of the learned adjustment applied (learning/adjust.py; 0:
+    # none), and the model's own estimate before it, which outcomes are fitted against.
+    adjustment: int = 0
+    success_base: dict[str, float] | None = None
     # The classifier did not answer (down or over classifier.timeout_s): the
     # other fields are the fail-closed stand-ins of classifier/remote.py.
     degraded: bool = False
@@ -66,6 +70,9 @@ class RequestFacts:
     chat: bool = True  # False for text completions (no reasoning switch there)
     # x-triage-quality: this request's quality target (None: policy.quality_target).
     quality_target: float | None = None
+    # This request explores (learning.explore): it goes one tier cheaper than
+    # the success estimate chose, so the cheaper tier's outcomes keep coming.
+    explore: bool = False
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,9 @@ tier (x-triage-tier) or naming a model.
 """
 
 import os
+import signal
 import socket
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -20,7 +22,28 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-TENANT_KEYS = {"acme": "key-acme-123", "globex": "key-globex-456"}
+def stop_group(proc: subprocess.Popen, sig: int = signal.SIGINT, grace_s: float = 60) -> None:
+    """Stop a process started with start_new_session=True and everything it
+    started: `sig` (SIGINT: `serve run` shuts Serve down), then SIGKILL."""
+    os.killpg(proc.pid, sig)
+    try:
+        proc.wait(timeout=grace_s)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
+def kill_replica(app: str, deployment: str) -> None:
+    """Kill the one replica of an app's deployment, as a crash would; Serve starts another."""
+    import ray
+
+    replicas = [a for a in ray.util.list_named_actors(all_namespaces=True)
+                if app in a["name"] and deployment in a["name"]]
+    assert len(replicas) == 1, replicas
+    ray.kill(ray.get_actor(replicas[0]["name"], namespace=replicas[0]["namespace"]), no_restart=True)
+
+
+TENANT_KEYS = {"acme": "key-acme-123", "globex": "key-globex-456", "initech": "key-initech-789"}
 ADMIN_KEY = "admin-key-789"
 
 
@@ -34,6 +57,7 @@ def ray_session(tmp_path_factory):
     # Replicas inherit the environment Ray starts with: set keys before init.
     os.environ["TRIAGE_TEST_KEY_ACME"] = TENANT_KEYS["acme"]
     os.environ["TRIAGE_TEST_KEY_GLOBEX"] = TENANT_KEYS["globex"]
+    os.environ["TRIAGE_TEST_KEY_INITECH"] = TENANT_KEYS["initech"]
     os.environ["TRIAGE_ADMIN_KEY"] = ADMIN_KEY
     os.environ["TRIAGE_TEST_CACHE_DIR"] = str(tmp_path_factory.mktemp("cache"))
     import ray
@@ -117,6 +141,17 @@ def privacy_url(base_url, recorder) -> str:
     os.environ["TRIAGE_TEST_RECORDER"] = recorder[0]
     serve.run(build_app({"config": str(HERE / "privacy_router.yaml")}), name="triage-privacy", route_prefix="/p")
     return f"{base_url}/p"
+
+
+@pytest.fixture(scope="session")
+def learning_url(base_url) -> str:
+    """A fifth app (route prefix /l): learning from outcomes on, dry_run models."""
+    from ray import serve
+
+    from serve_app.app import build_app
+
+    serve.run(build_app({"config": str(HERE / "learning_router.yaml")}), name="triage-learning", route_prefix="/l")
+    return f"{base_url}/l"
 
 
 @pytest.fixture

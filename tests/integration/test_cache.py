@@ -9,7 +9,7 @@ import time
 import httpx
 import pytest
 
-from tests.integration.conftest import ADMIN_KEY, TENANT_KEYS
+from tests.integration.conftest import ADMIN_KEY, TENANT_KEYS, kill_replica
 
 
 @pytest.fixture
@@ -145,14 +145,10 @@ def test_ttl_expiry(client):
 
 
 def test_entries_survive_a_cache_replica_restart(client, ray_session):
-    import ray
 
     q = unique("Who wrote the novel Moby-Dick?")
     until_cached(client, q)
-    replicas = [a for a in ray.util.list_named_actors(all_namespaces=True)
-                if "triage-cache" in a["name"] and "SemanticCache" in a["name"]]
-    assert len(replicas) == 1
-    ray.kill(ray.get_actor(replicas[0]["name"], namespace=replicas[0]["namespace"]), no_restart=True)
+    kill_replica("triage-cache", "SemanticCache")
     # Serve starts a new replica on the same directory; until then lookups miss.
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:

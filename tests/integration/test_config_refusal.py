@@ -1,7 +1,6 @@
 """`serve run` and `triage validate` refuse a bad config with the same message."""
 
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -10,6 +9,7 @@ import pytest
 
 from serve_app.app import build_app
 from serve_app.errors import ConfigError
+from tests.integration.conftest import stop_group
 
 BAD = "models:\n  - name: m\n    tiers: [slm]\n    engine: {type: dry_run, latency: 3}\n"
 
@@ -52,9 +52,5 @@ def test_serve_run_refuses_a_bad_config(tmp_path):
             if time.monotonic() > deadline:
                 break
     finally:
-        os.killpg(proc.pid, signal.SIGINT)
-        try:
-            proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
+        stop_group(proc)
     assert found

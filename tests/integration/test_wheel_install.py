@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -25,6 +24,8 @@ from pathlib import Path
 import httpx
 import pytest
 import yaml
+
+from tests.integration.conftest import stop_group
 
 REPO = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
@@ -98,12 +99,7 @@ def test_serve_run_from_another_directory_answers(wheel_venv, tmp_path):
         assert r.headers["x-triage-model"] == "smollm2-135m"
         assert r.json()["choices"][0]["message"]["content"].strip()
     finally:
-        os.killpg(proc.pid, signal.SIGINT)
-        try:
-            proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+        stop_group(proc)
         log.close()
 
 

@@ -61,7 +61,7 @@ def progress(msg: str) -> None:
 
 
 def run(requests: int = 200, out: str = "bench/overhead.json", throughput_optimized: bool = False,
-        warmup: int = WARMUP) -> int:
+        warmup: int = WARMUP, config: Path = CONFIG) -> int:
     started = time.perf_counter()
     _prepare_env(throughput_optimized)
     progress("building prompts and counting MiniLM tokens")
@@ -72,7 +72,7 @@ def run(requests: int = 200, out: str = "bench/overhead.json", throughput_optimi
         "settings": {
             "requests": requests, "warmup": warmup, "classifier_warmup": CLASSIFIER_WARMUP,
             "concurrency": list(CONCURRENCY), "http_loads": [list(x) for x in HTTP_LOADS],
-            "config": str(CONFIG), "request_headers": HEADERS,
+            "config": str(config), "request_headers": HEADERS,
         },
         "prompts": {k: {key: v for key, v in p.items() if key != "contents"} for k, p in prompts.items()},
     }
@@ -86,9 +86,9 @@ def run(requests: int = 200, out: str = "bench/overhead.json", throughput_optimi
              log_to_driver=False)
     state = {"serve_down": False}
     try:
-        base_url = _deploy(serve)
+        base_url = _deploy(serve, config)
         result["machine"]["env_seen_by_ray_workers"] = ray.get(_probe_env(ray).remote())
-        result["settings"]["classifier_token_budget"] = _token_budget()
+        result["settings"]["classifier_token_budget"] = _token_budget(config)
         asyncio.run(_measure_then_stop(serve, base_url, prompts, requests, warmup, result, state))
     finally:
         if not state["serve_down"]:
@@ -138,11 +138,11 @@ def _build_prompts() -> dict:
     return out
 
 
-def _token_budget() -> int:
+def _token_budget(config: Path) -> int:
     """Content tokens the classifier keeps (max_tokens minus [CLS] and [SEP])."""
     from serve_app.config import load_config
 
-    return load_config(str(CONFIG)).classifier.max_tokens - 2
+    return load_config(str(config)).classifier.max_tokens - 2
 
 
 def _machine(ray) -> dict:
@@ -189,7 +189,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _deploy(serve) -> str:
+def _deploy(serve, config: Path) -> str:
     import httpx
 
     from serve_app.app import build_app
@@ -198,8 +198,8 @@ def _deploy(serve) -> str:
     port = _free_port()
     serve.start(http_options={"host": "127.0.0.1", "port": port})
     t = time.perf_counter()
-    serve.run(build_app({"config": str(CONFIG)}), name=ROUTER_APP, route_prefix="/")
-    serve.run(build_direct_app(str(CONFIG), DIRECT_MODEL), name=DIRECT_APP, route_prefix="/direct")
+    serve.run(build_app({"config": str(config)}), name=ROUTER_APP, route_prefix="/")
+    serve.run(build_direct_app(str(config), DIRECT_MODEL), name=DIRECT_APP, route_prefix="/direct")
     base_url = f"http://127.0.0.1:{port}"
     health = httpx.get(f"{base_url}/health", timeout=30)
     progress(f"both apps deployed in {time.perf_counter() - t:.1f}s; router /health -> {health.status_code}")
@@ -314,5 +314,8 @@ def main(argv: list[str] | None = None, prog: str | None = None) -> int:
     p.add_argument("--out", default="bench/overhead.json")
     p.add_argument("--warmup", type=int, default=WARMUP, help="warm-up requests before each measurement")
     p.add_argument("--throughput-optimized", action="store_true", help=f"set {ENV_FLAG}=1 before Ray starts")
+    p.add_argument("--config", type=Path, default=CONFIG,
+                   help="router config (default: overhead_router.yaml; overhead_learning_router.yaml adds learning)")
     a = p.parse_args(argv)
-    return run(requests=a.requests, out=a.out, warmup=a.warmup, throughput_optimized=a.throughput_optimized)
+    return run(requests=a.requests, out=a.out, warmup=a.warmup, throughput_optimized=a.throughput_optimized,
+               config=a.config)

@@ -12,7 +12,7 @@ import pytest
 from serve_app.cache.stores.embedded import EmbeddedStore
 from serve_app.config.schema import LearningConfig
 from serve_app.learning.memory import LearningMemory
-from serve_app.learning.records import OutcomeRecord, parse_outcome
+from serve_app.learning.records import OutcomeRecord, parse_outcome, vector_from_log
 from serve_app.metrics import FEEDBACK, OUTCOMES, MemoryMetrics
 
 DIM = 8
@@ -71,6 +71,8 @@ async def test_feedback_applies_to_the_tenants_own_record_and_is_idempotent(tmp_
     assert n and n[0][1:] == ("slm", 0.0) and n[0][0] == pytest.approx(1.0, abs=1e-3)
     log = [json.loads(line) for line in (tmp_path / "outcomes.jsonl").read_text().splitlines()]
     assert len(log) == 1 and log[0]["request_id"] == "r1" and "vector" not in log[0]
+    # The embedding travels (float16) for `triage learn`; never a text field.
+    assert np.allclose(vector_from_log(log[0]), v, atol=1e-3) and "text" not in log[0]
 
 
 async def test_another_tenants_feedback_never_touches_a_record(tmp_path):
@@ -79,6 +81,19 @@ async def test_another_tenants_feedback_never_touches_a_record(tmp_path):
     await mem.record(rec("r2", vector=v))
     assert await mem.feedback("globex", "r2", 0.0) == "pending"  # looks like an unknown id
     assert await mem.neighbours(["acme"], [v], 5) == [[]]  # acme's record is still unrated
+
+
+async def test_two_tenants_may_send_the_same_request_id(tmp_path):
+    # Request ids can be client-chosen (x-request-id): one tenant's must never
+    # replace or rate another's record.
+    mem, _ = await memory(tmp_path)
+    va, vg = unit(20), unit(21)
+    await mem.record(rec("same", vector=va))
+    await mem.record(rec("same", tenant="globex", vector=vg, tier="llm"))
+    assert await mem.feedback("acme", "same", 1.0) == "applied"
+    assert await mem.feedback("globex", "same", 0.0) == "applied"
+    (a,), (g,) = await mem.neighbours(["acme"], [va], 5), await mem.neighbours(["globex"], [vg], 5)
+    assert [x[1:] for x in a] == [("slm", 1.0)] and [x[1:] for x in g] == [("llm", 0.0)]
 
 
 async def test_feedback_before_its_record_is_kept_and_applied(tmp_path):

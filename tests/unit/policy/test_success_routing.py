@@ -92,3 +92,17 @@ def test_estimates_are_in_the_reason_the_scores_and_the_header():
 ])
 def test_by_success_rule(success, target, near_best, tier):
     assert by_success(success, target, near_best)[0] == tier
+
+
+def test_an_exploring_request_goes_one_served_tier_cheaper():
+    sig = with_success({"slm": LOW, "srm": 0.5, "llm": 0.7, "lrm": HIGH})
+    d = decide(sig, RequestFacts(explore=True), config(policy={"quality_target": 0.65}))
+    assert d.tier == "srm" and d.tier_source == "explore" and "exploring one tier below llm" in d.reason
+
+
+def test_exploring_never_goes_below_the_bottom_nor_overrides_a_forced_tier():
+    sig = with_success({"slm": HIGH, "srm": HIGH, "llm": HIGH, "lrm": HIGH})
+    assert decide(sig, RequestFacts(explore=True), config()).tier_source == "success"  # slm already
+    lrm = with_success({"slm": LOW, "srm": LOW, "llm": LOW, "lrm": HIGH})
+    d = decide(lrm, RequestFacts(explore=True, forced_tier="lrm"), config(policy={"quality_target": 0.8}))
+    assert d.tier == "lrm" and d.tier_source == "header"
