@@ -62,6 +62,11 @@ def cluster(tmp_path_factory):
     finally:
         stop_group(head, signal.SIGTERM)  # `ray start --block` stops what it started
         log.close()
+        # `ray start` names itself the machine's current cluster; a later
+        # `serve run` would try to join the stopped one.
+        current = Path("/tmp/ray/ray_current_cluster")
+        if current.exists() and current.read_text().strip().endswith(f":{gcs}"):
+            current.unlink()
 
 
 def _wait(ok, timeout_s, log: Path):
