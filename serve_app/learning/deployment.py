@@ -32,8 +32,13 @@ class OutcomeMemory:
             replica = str(os.getpid())
         self.memory = LearningMemory(self.store, self.config, dim, folder / f"outcomes-{replica}.jsonl", RayMetrics())
 
-    async def record(self, record: OutcomeRecord) -> None:
-        await self.memory.record(record)
+    async def record(self, records: list[OutcomeRecord]) -> None:
+        """A batch: the Ingress sends what its requests produced every few ms."""
+        for r in records:
+            await self.memory.record(r)
+
+    async def rated_tenants(self) -> list[str]:
+        return self.memory.rated_tenants()
 
     async def feedback(self, tenant: str, request_id: str, outcome: float, reason: str | None,
                        better_tier: str | None) -> str:

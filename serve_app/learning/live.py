@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from dataclasses import replace
 
 from serve_app.learning.correction import correct
@@ -16,14 +17,42 @@ from serve_app.policy.signals import Signals
 log = logging.getLogger("ray.serve.triage.learning")
 
 
+# How often the classifier asks which tenants have rated requests: a tenant's
+# first outcomes start correcting its routing within this long.
+RATED_REFRESH_S = 2.0
+
+
 class LiveCorrection:
-    def __init__(self, handle, cfg):
+    def __init__(self, handle, cfg, clock=time.monotonic):
         """handle: the OutcomeMemory deployment's; cfg: LearningConfig."""
         self.handle = handle
         self.cfg = cfg
+        self.clock = clock
+        # Tenants with rated requests: the lookup is skipped for the others
+        # (nothing to find, and it is the whole cost of learning per request).
+        self._rated: set[str] = set()
+        self._refreshed = -RATED_REFRESH_S
+        self._refresh: asyncio.Task | None = None
+
+    def _maybe_refresh(self) -> None:
+        now = self.clock()
+        if now - self._refreshed >= RATED_REFRESH_S and (self._refresh is None or self._refresh.done()):
+            self._refreshed = now
+            self._refresh = asyncio.create_task(self._load_rated())
+
+    async def _load_rated(self) -> None:
+        try:
+            self._rated = set(await self.handle.rated_tenants.remote())
+        except Exception as exc:  # noqa: BLE001 - keep the last known set
+            log.warning("rated tenants unavailable (%s)", type(exc).__name__)
+
+    def _wanted(self, tenant: str) -> bool:
+        return bool(self._rated) if self.cfg.scope == "shared" else tenant in self._rated
 
     async def apply(self, signals: list[Signals], tenants: list[str]) -> list[Signals]:
-        idx = [i for i, s in enumerate(signals) if s.embedding is not None and s.success_prior]
+        self._maybe_refresh()
+        idx = [i for i, s in enumerate(signals)
+               if s.embedding is not None and s.success_prior and self._wanted(tenants[i])]
         if not idx:
             return signals
         c = self.cfg.correction

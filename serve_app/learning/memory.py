@@ -64,6 +64,13 @@ class LearningMemory:
         self.metrics = metrics
         self.clock = clock
         self._log = log_path.open("a", encoding="utf-8", buffering=1) if log_path else None
+        # Tenants with at least one rated record, kept in a file beside the log
+        # (written only when a tenant joins): the classifier skips the
+        # neighbour lookup for everyone else, most of the traffic.
+        self._rated_path = log_path.parent / "rated-tenants.json" if log_path else None
+        self._rated: set[str] = set()
+        if self._rated_path is not None and self._rated_path.exists():
+            self._rated = set(json.loads(self._rated_path.read_text(encoding="utf-8")))
 
     # ------------------------------------------------------------ record
 
@@ -135,7 +142,16 @@ class LearningMemory:
 
     # --------------------------------------------------------------- log
 
+    def rated_tenants(self) -> list[str]:
+        return sorted(self._rated)
+
     def _outcome(self, r: OutcomeRecord, now: float) -> None:
+        if r.tenant not in self._rated:
+            self._rated.add(r.tenant)
+            if self._rated_path is not None:
+                tmp = self._rated_path.with_suffix(".tmp")
+                tmp.write_text(json.dumps(sorted(self._rated)), encoding="utf-8")
+                tmp.replace(self._rated_path)
         self.metrics.outcome(tier=r.tier, model=r.model, domain=r.domain, source=r.source,
                              outcome="good" if r.outcome >= 0.5 else "bad")
         if self._log is not None:

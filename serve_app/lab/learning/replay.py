@@ -83,6 +83,11 @@ class InProcessMemory:
     def __init__(self, memory: LearningMemory):
         self.neighbours = _Method(memory.neighbours)
 
+        async def rated_tenants() -> list[str]:
+            return memory.rated_tenants()
+
+        self.rated_tenants = _Method(rated_tenants)
+
 
 @dataclass
 class Curve:
@@ -97,10 +102,12 @@ class Curve:
 class Router:
     """The learning state of one replay: the memory, the versions in force, the live correction."""
 
-    def __init__(self, memory: LearningMemory, cfg: LearningConfig, live: bool):
+    def __init__(self, memory: LearningMemory, cfg: LearningConfig, live: bool, clock):
         self.memory = memory
         self.cfg = cfg
-        self.live = LiveCorrection(InProcessMemory(memory), cfg) if live else None
+        # On the replay's clock: requests are minutes apart, so the classifier
+        # learns of a tenant's first outcomes by its next request.
+        self.live = LiveCorrection(InProcessMemory(memory), cfg, clock=clock) if live else None
         self.in_force: dict[str, dict] = {}
 
     async def estimate(self, signals: list[Signals], tenants: list[str]) -> list[Signals]:
@@ -124,7 +131,7 @@ async def replay(dep: Deployment, signals: dict[str, Signals], s: Settings, fixe
     await store.start()
     log = folder / "outcomes-replay.jsonl"
     memory = LearningMemory(store, cfg, dim, log, MemoryMetrics(), clock=clock)
-    router = Router(memory, cfg, s.live)
+    router = Router(memory, cfg, s.live, clock)
     curve, strong_routed = Curve(), 0
     try:
         for n, j in enumerate(stream):
