@@ -9,6 +9,7 @@ sensitive data.
 
 import importlib.util
 import json
+import os
 import subprocess
 import sys
 import time
@@ -31,7 +32,9 @@ def test_bounded_locust_run_has_no_failures_and_a_full_summary(base_url, tmp_pat
     out = tmp_path / "loadtest"
     cmd = [sys.executable, "-m", "serve_app", "load", "run", "--host", base_url, "--users", "4", "--spawn-rate", "4",
            "--duration", "15s", "--mix", "builtin", "--stream-share", "0.3", "--completions-share", "0.2",
-           "--header", "x-triage-tier=lrm", "--think-time", "0.05", "--out", str(out)]
+           "--header", "x-triage-tier=lrm", "--think-time", "0.05",
+           # relative to the caller's directory, as a user types it (Locust itself runs elsewhere)
+           "--out", os.path.relpath(out, ROOT)]
     started = time.monotonic()
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=90)
     elapsed = time.monotonic() - started

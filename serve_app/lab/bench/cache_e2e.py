@@ -30,7 +30,7 @@ from serve_app.lab.bench.prompts import SHORT, chat_body
 APP = "triage-bench-cache"
 
 
-def run(requests: int = 200, out: str = "bench/cache_e2e.json") -> int:
+def run(requests: int = 200, out: str = "loadtest/results/cache_e2e.json") -> int:
     os.environ.setdefault("RAY_AUTH_MODE", "disabled")
     import ray
     from ray import serve
@@ -92,6 +92,6 @@ def _table(r: dict) -> str:
 def main(argv: list[str] | None = None, prog: str | None = None) -> int:
     p = argparse.ArgumentParser(prog=prog, description=__doc__.split("\n\n")[0])
     p.add_argument("--requests", type=int, default=200)
-    p.add_argument("--out", default="bench/cache_e2e.json")
+    p.add_argument("--out", default="loadtest/results/cache_e2e.json")
     a = p.parse_args(argv)
     return run(requests=a.requests, out=a.out)

@@ -49,7 +49,7 @@ TARGET = {"max_wrong_share": 0.01, "min_hit_rate": 0.60}
 BATCH = 64
 
 
-def run(pairs: str | None = None, out: str = "bench/cache_quality.json", limit: int | None = None,
+def run(pairs: str | None = None, out: str = "loadtest/results/cache_quality.json", limit: int | None = None,
         split: str = "eval", seed: int = 0, source: str | None = None, config: str | None = None,
         datasets: str | None = None) -> int:
     started = time.perf_counter()
@@ -313,7 +313,7 @@ def plot(r: dict, path: Path) -> None:
 def main(argv: list[str] | None = None, prog: str | None = None) -> int:
     p = argparse.ArgumentParser(prog=prog, description=__doc__.split("\n\n")[0])
     p.add_argument("--pairs", help="pair file (JSONL a/b/label); default: built from the shared QQP pairs")
-    p.add_argument("--out", default="bench/cache_quality.json")
+    p.add_argument("--out", default="loadtest/results/cache_quality.json")
     p.add_argument("--limit", type=int, help="use at most this many pairs (seeded sample)")
     p.add_argument("--split", choices=["eval", "tune"], default="eval",
                    help="which half of the shared data builds the default file (tuning used 'tune')")

@@ -309,7 +309,7 @@ def main(argv: list[str] | None = None, prog: str | None = None) -> int:
     p = argparse.ArgumentParser(prog=prog, description="Cache store: insert rate and filtered lookup latency by size.")
     p.add_argument("--sizes", default="10000,100000,1000000", help="comma-separated entry counts")
     p.add_argument("--backend", choices=["embedded", "server"], default="embedded")
-    p.add_argument("--out", default="bench/cache_speed.json")
+    p.add_argument("--out", default="loadtest/results/cache_speed.json")
     p.add_argument("--queries", type=int, default=1000, help="lookups per size")
     a = p.parse_args(argv)
     sizes = [int(s.replace("_", "")) for s in a.sizes.split(",") if s.strip()]

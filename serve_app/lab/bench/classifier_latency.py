@@ -1,6 +1,6 @@
 """Single-prompt classification latency of trained models, by prompt size.
 
-`triage bench classifier-latency [--models triage-router-v2 other dirs] --out bench/classifier_latency.json`
+`triage bench classifier-latency [--models triage-router-v2 other dirs] --out loadtest/results/classifier_latency.json`
 
 What the Classifier replica does for one request at batch 1: tokenise with
 head+tail truncation, run the int8 encoder on one thread, the heads and the
@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None, prog: str | None = None) -> int:
     p = argparse.ArgumentParser(prog=prog, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--models", nargs="+", default=[DEFAULT_MODEL], help="model names or directories")
     p.add_argument("--reps", type=int, default=200)
-    p.add_argument("--out", default="bench/classifier_latency.json")
+    p.add_argument("--out", default="loadtest/results/classifier_latency.json")
     a = p.parse_args(argv)
     prompts = prompts_by_size()
     report = {}

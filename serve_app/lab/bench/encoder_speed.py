@@ -1,6 +1,6 @@
 """Encoder backends side by side: latency, throughput and what int8 costs in routing.
 
-    triage bench encoder-speed --out bench/encoder_speed.json
+    triage bench encoder-speed --out loadtest/results/encoder_speed.json
 
 Speed: single-prompt latency (tokenisation included, as the classifier pays
 it) for ~20-, ~200- and ~500-token prompts (the last cut to the token budget
@@ -276,7 +276,7 @@ def table(result: dict) -> str:
 
 def main(argv: list[str] | None = None, prog: str | None = None) -> int:
     p = argparse.ArgumentParser(prog=prog, description=__doc__.split("\n\n")[0])
-    p.add_argument("--out", default="bench/encoder_speed.json")
+    p.add_argument("--out", default="loadtest/results/encoder_speed.json")
     p.add_argument("--reps", type=int, default=100, help="timed single-prompt encodes per size")
     p.add_argument("--batch-reps", type=int, default=15)
     # 300 a source: int8 flips ~5% of near-tie decisions both ways, so with

@@ -350,7 +350,7 @@ def main(argv: list[str] | None = None, prog: str | None = None) -> int:
     p = argparse.ArgumentParser(prog=prog, description=__doc__.split("\n\n")[0])
     p.add_argument("--requests", type=int, default=REQUESTS, help="measured requests per load")
     p.add_argument("--warmup", type=int, default=WARMUP, help="warm-up requests before each load")
-    p.add_argument("--out", default="bench/gateways.json", help="JSON path; the PNG goes beside it")
+    p.add_argument("--out", default="loadtest/results/gateways.json", help="JSON path; the PNG goes beside it")
     p.add_argument("--only", help="comma-separated gateways to run (direct always runs): "
                    + ", ".join(s.name for s in GATEWAYS))
     p.add_argument("--litellm-venv", help=f"venv for LiteLLM (default: {litellm_proxy.default_venv()})")

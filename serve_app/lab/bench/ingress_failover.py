@@ -41,7 +41,7 @@ def main(argv: list[str] | None = None, prog: str | None = None) -> int:
     p.add_argument("--kill-after", type=float, default=10.0, help="seconds into the load")
     p.add_argument("--model-latency-ms", type=float, default=300.0)
     p.add_argument("--throughput-optimized", action=argparse.BooleanOptionalAction, default=True)
-    p.add_argument("--out", default="bench/ingress_failover.json")
+    p.add_argument("--out", default="loadtest/results/ingress_failover.json")
     a = p.parse_args(argv)
     _prepare_env(a.throughput_optimized)
     import ray

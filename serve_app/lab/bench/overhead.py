@@ -60,7 +60,7 @@ def progress(msg: str) -> None:
     print(f"[bench] {msg}", file=sys.stderr, flush=True)
 
 
-def run(requests: int = 200, out: str = "bench/overhead.json", throughput_optimized: bool = False,
+def run(requests: int = 200, out: str = "loadtest/results/overhead.json", throughput_optimized: bool = False,
         warmup: int = WARMUP, config: Path = CONFIG) -> int:
     started = time.perf_counter()
     _prepare_env(throughput_optimized)
@@ -311,7 +311,7 @@ async def _size_phase(client, prompts: dict, n: int, warmup: int) -> list[dict]:
 def main(argv: list[str] | None = None, prog: str | None = None) -> int:
     p = argparse.ArgumentParser(prog=prog, description=__doc__.split("\n\n")[0])
     p.add_argument("--requests", type=int, default=200, help="requests per measurement")
-    p.add_argument("--out", default="bench/overhead.json")
+    p.add_argument("--out", default="loadtest/results/overhead.json")
     p.add_argument("--warmup", type=int, default=WARMUP, help="warm-up requests before each measurement")
     p.add_argument("--throughput-optimized", action="store_true", help=f"set {ENV_FLAG}=1 before Ray starts")
     p.add_argument("--config", type=Path, default=CONFIG,

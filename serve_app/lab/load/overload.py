@@ -1,6 +1,6 @@
 """Overload run: more load than the models can take, through the router, with Locust.
 
-    triage bench overload [--users 32] [--duration 40s] [--out bench/overload.json]
+    triage bench overload [--users 32] [--duration 40s] [--out loadtest/results/overload.json]
     triage bench overload ...                      (the same, from a checkout)
 
 One local Ray instance serves Triage on serve_app/lab/load/overload_router.yaml: every
@@ -18,7 +18,7 @@ a client saw:
   5 s at the end to finish what they have in flight, so a request that never
   came back shows up as unfinished.
 
-Writes the JSON result (default bench/overload.json), a status-per-second
+Writes the JSON result (default loadtest/results/overload.json), a status-per-second
 chart beside it (overload.png), Locust's files under --run-dir, prints a table
 and exits 1 when a check fails.
 """
@@ -66,7 +66,7 @@ def parse_args(argv: list[str] | None = None, prog: str | None = None) -> argpar
     p.add_argument("--request-timeout", type=float, default=30.0, help="client timeout, seconds")
     p.add_argument("--throughput-optimized", action=argparse.BooleanOptionalAction, default=True,
                    help=f"{ENV_FLAG}=1, the README's way to run (default on)")
-    p.add_argument("--out", default="bench/overload.json", help="JSON result; overload.png goes beside it")
+    p.add_argument("--out", default="loadtest/results/overload.json", help="JSON result; overload.png goes beside it")
     p.add_argument("--run-dir", default="loadtest/out/overload", help="Locust's CSV/HTML/charts")
     args = p.parse_args(argv)
     if not 1 <= args.users <= loadrun.MAX_USERS or not 1 <= args.duration <= 3600:

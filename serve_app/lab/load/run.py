@@ -27,7 +27,7 @@ import sys
 import threading
 from pathlib import Path
 
-from serve_app.lab.load.mixes import MIXES
+from serve_app.lab.load.mixes import MIXES, default_datasets
 
 HERE = Path(__file__).resolve().parent
 LOCUSTFILE = HERE / "locustfile.py"
@@ -238,7 +238,9 @@ def print_summary(s: dict) -> None:
 
 def execute(args: argparse.Namespace) -> tuple[int, dict | None]:
     """Run one load; (exit status, summary or None)."""
-    out = Path(args.out)
+    # Locust runs from this package's folder: relative paths are the caller's.
+    out = Path(args.out).resolve()
+    args.datasets = str(Path(args.datasets or default_datasets()).resolve())
     out.mkdir(parents=True, exist_ok=True)
     report_path = out / f"{PREFIX}_triage.json"
     report_path.unlink(missing_ok=True)

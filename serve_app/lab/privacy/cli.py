@@ -1,7 +1,7 @@
 """The privacy tooling as triage commands:
 
     triage data privacy   [--datasets DIR] --out build/privacy/corpus.jsonl     the labelled corpus
-    triage eval privacy   --corpus build/privacy/corpus.jsonl --split bench --out bench/privacy_bench.json
+    triage eval privacy   --corpus build/privacy/corpus.jsonl --split bench --out loadtest/results/privacy_bench.json
     triage eval privacy   --synth [--datasets DIR] --out ...                    presidio_synth's sentences
     triage eval privacy   --abstracts 600:1000 [--datasets DIR] --out ...       PubMedQA abstracts (clean, long)
     triage bench privacy-latency --corpus build/privacy/corpus.jsonl --out ...  analyze() by prompt size
@@ -84,7 +84,7 @@ def evaluate_main(argv: list[str] | None = None, prog: str | None = None) -> int
 def latency_main(argv: list[str] | None = None, prog: str | None = None) -> int:
     p = argparse.ArgumentParser(prog=prog, description="PrivacyDetector.analyze latency by prompt size (CPU and wall).")
     p.add_argument("--corpus", type=Path, required=True)
-    p.add_argument("--out", type=Path, default=Path("bench/privacy_latency.json"))
+    p.add_argument("--out", type=Path, default=Path("loadtest/results/privacy_latency.json"))
     p.add_argument("--settings", default=None)
     a = p.parse_args(argv)
     from serve_app.lab.privacy import evaluate

@@ -152,7 +152,7 @@ def main(argv: list[str] | None = None, prog: str | None = None) -> int:
     p.add_argument("--split", choices=["bench", "train", "all"], default="bench")
     p.add_argument("--limit", type=int, default=None, help="at most this many prompts (seeded order kept)")
     p.add_argument("--concurrency", type=int, default=8)
-    p.add_argument("--out", default="bench/privacy.json")
+    p.add_argument("--out", default="loadtest/results/privacy.json")
     a = p.parse_args(argv)
     rows = [json.loads(line) for line in a.corpus.read_text(encoding="utf-8").splitlines()]
     rows = [r for r in rows if a.split == "all" or r["split"] == a.split][: a.limit]

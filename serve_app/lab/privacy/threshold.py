@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None, prog: str | None = None) -> int:
     p = argparse.ArgumentParser(prog=prog, description=__doc__.split("\n\n")[0])
     p.add_argument("--corpus", type=Path, default=Path("build/privacy/corpus.jsonl"))
     p.add_argument("--model", default=None, help="default: the served classifier model")
-    p.add_argument("--out", type=Path, default=Path("bench/privacy_threshold.json"))
+    p.add_argument("--out", type=Path, default=Path("loadtest/results/privacy_threshold.json"))
     a = p.parse_args(argv)
     from serve_app.classifier.heads import DEFAULT_MODEL
     from serve_app.privacy import PrivacyDetector

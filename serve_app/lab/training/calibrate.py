@@ -213,7 +213,7 @@ def main(argv: list[str] | None = None, prog: str | None = None) -> int:
     mode.add_argument("--quality-target", type=float, metavar="FRACTION",
                       help="keep this fraction of the strong model's accuracy, e.g. 0.95")
     p.add_argument("--weak-tier", default="slm", help="the weak model's tier where rows do not say")
-    p.add_argument("--out", default="bench/calibrate.json", help="JSON; the curve PNG goes beside it")
+    p.add_argument("--out", default="loadtest/results/calibrate.json", help="JSON; the curve PNG goes beside it")
     p.add_argument("--model", default=None)
     a = p.parse_args(argv)
     try:
