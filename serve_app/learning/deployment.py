@@ -51,5 +51,9 @@ class OutcomeMemory:
         return True
 
     async def __del__(self):
-        self.memory.close()
-        await self.store.close()
+        # Also called when __init__ failed part way (e.g. another process
+        # holds the embedded shard's folder): close what was opened.
+        if hasattr(self, "memory"):
+            self.memory.close()
+        if hasattr(self, "store"):
+            await self.store.close()
