@@ -204,6 +204,23 @@ def test_cluster_checks_can_fail(path):
         assert expected in found
 
 
+def test_cpu_replicas_count_the_cache_and_the_outcome_memory_when_on():
+    cfg = router()
+    off = cpu_replicas(cfg)
+    on = cpu_replicas(cfg.model_copy(update={
+        "cache": cfg.cache.model_copy(update={"enabled": True}),
+        "learning": cfg.learning.model_copy(update={"enabled": True})}))
+    assert sorted(on) == sorted(off + [cfg.cache.deployment.num_cpus, cfg.learning.deployment.num_cpus])
+
+
+def test_the_local_profile_fits_a_two_core_machine():
+    """Ray counts 2 CPUs on a 2-core laptop; a replica that does not fit is
+    never scheduled and `serve run deployments/local.yaml` waits forever."""
+    cfg = load_config(ROOT / "deployments/router/local.yaml")
+    assert cfg.learning.enabled  # the README's feedback examples run on this profile
+    assert sum(cpu_replicas(cfg)) <= 2
+
+
 def test_nodes_needed_packs_first_fit_decreasing():
     assert nodes_needed([8, 2, 2, 2, 2, 1, 1, 1, 1], 8) == 3
     assert nodes_needed([0.5] * 3, 1) == 2
