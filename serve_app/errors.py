@@ -123,6 +123,15 @@ class ClassifierUnavailable(TriageError):
     code = "classifier_unavailable"
 
 
+class EscalationUnavailable(TriageError):
+    """The request was meant for a person and the escalation webhook did not
+    take it after every retry: nothing was queued, and the client is told so."""
+
+    status = 503
+    type = "upstream_error"
+    code = "escalation_unavailable"
+
+
 class AllCandidatesFailed(UpstreamError):
     """Every candidate failed or was skipped; carries the attempts for the body."""
 

@@ -26,6 +26,7 @@ from serve_app.config.schema import TIERS, RouterConfig
 from serve_app.edge import EdgeMiddleware, EdgeState, error_response, not_found, require_json
 from serve_app.engines.remote import RemoteModel
 from serve_app.errors import ClientError, NotFound, PayloadTooLarge, TriageError
+from serve_app.escalation.webhook import Webhook
 from serve_app.health import health_report
 from serve_app.learning.feedback import FeedbackRequest, RateLimited, TenantBuckets, parse_header
 from serve_app.learning.remote import RemoteLearning
@@ -71,9 +72,11 @@ def build_ingress():
             self.learning = RemoteLearning(memory) if memory is not None else None
             limit = self.config.learning.feedback_limit
             self.feedback_limit = TenantBuckets(limit.per_second, limit.burst)
+            esc = self.config.escalation
             self.service = RouterService(self.config, self.classifier.classify, self.models, self.metrics,
                                          cache=self.cache, decision_log=self.decision_log,
-                                         privacy=_privacy_guard(self.config, self.metrics), learning=self.learning)
+                                         privacy=_privacy_guard(self.config, self.metrics), learning=self.learning,
+                                         webhook=Webhook(esc.webhook) if esc.enabled else None)
             app.state.edge = EdgeState(TenantResolver(self.config.auth), AdminKey(self.config.admin.key_env),
                                        self.metrics)
             self._health: tuple[float, int, dict] | None = None
@@ -191,7 +194,7 @@ def build_ingress():
             headers = routed.headers(rid)
             if routed.stream is not None:
                 return StreamingResponse(routed.stream, media_type="text/event-stream", headers=headers)
-            return JSONResponse(routed.body, headers=headers)
+            return JSONResponse(routed.body, status_code=routed.status, headers=headers)
 
         def _meta(self, request: Request, rid: str) -> RequestMeta:
             h = request.headers
@@ -204,6 +207,7 @@ def build_ingress():
                 cache_control=_choice(h.get("x-triage-cache"), CACHE_CONTROLS, "x-triage-cache"),
                 reasoning=_choice(h.get("x-triage-reasoning"), ("on", "off", "auto"), "x-triage-reasoning"),
                 quality_target=_unit_number(h.get("x-triage-quality"), "x-triage-quality"),
+                escalate=_choice(h.get("x-triage-escalate"), ("true", "false"), "x-triage-escalate") == "true",
             )
 
     return Ingress

@@ -30,6 +30,9 @@ OUTCOME_RECORDS = "triage_outcome_records_total"  # tier (routed requests record
 OUTCOMES = "triage_outcomes_total"  # tier, model, domain, source: explicit|reask|broken_stream|failure, outcome
 FEEDBACK = "triage_feedback_total"  # status: applied|pending|rejected|rate_limited
 PREDICTED_SUCCESS = "triage_predicted_success"  # tier: the chosen tier's P(success) at decision time
+META_ROUTER = "triage_meta_router_total"  # outcome: agreed|changed|unparsable|timeout|error
+META_ROUTER_LATENCY = "triage_meta_router_seconds"
+ESCALATIONS = "triage_escalations_total"  # trigger: header|domain|confidence, result: delivered|failed
 
 LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]
 BATCH_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128]
@@ -96,6 +99,13 @@ class MemoryMetrics:
     def predicted_success(self, p: float, *, tier: str) -> None:
         self.observations.setdefault(PREDICTED_SUCCESS, []).append(p)
 
+    def meta_router(self, outcome: str, seconds: float) -> None:
+        self.counts[(META_ROUTER, outcome)] += 1
+        self.observations.setdefault(META_ROUTER_LATENCY, []).append(seconds)
+
+    def escalation(self, *, trigger: str, result: str) -> None:
+        self.counts[(ESCALATIONS, trigger, result)] += 1
+
 
 class RayMetrics:
     """The same interface over ray.serve.metrics; create inside a replica."""
@@ -140,6 +150,11 @@ class RayMetrics:
         self._feedback = m.Counter(FEEDBACK, "Feedback calls by what became of them.", tag_keys=("status",))
         self._predicted = m.Histogram(PREDICTED_SUCCESS, "The chosen tier's predicted P(success) at decision time.",
                                       boundaries=[0.1 * i for i in range(1, 10)], tag_keys=("tier",))
+        self._meta = m.Counter(META_ROUTER, "Meta-router consultations by outcome.", tag_keys=("outcome",))
+        self._meta_latency = m.Histogram(META_ROUTER_LATENCY, "Meta-router time per consulted request.",
+                                         boundaries=LATENCY_BUCKETS)
+        self._escalations = m.Counter(ESCALATIONS, "Requests handed to a person, by trigger and delivery result.",
+                                      tag_keys=("trigger", "result"))
 
     def request(self, *, tier, domain, model, cache, status) -> None:
         self._requests.inc(tags={"tier": tier, "domain": domain, "model": model,
@@ -198,3 +213,10 @@ class RayMetrics:
 
     def predicted_success(self, p, *, tier) -> None:
         self._predicted.observe(p, tags={"tier": tier})
+
+    def meta_router(self, outcome, seconds) -> None:
+        self._meta.inc(tags={"outcome": outcome})
+        self._meta_latency.observe(seconds)
+
+    def escalation(self, *, trigger, result) -> None:
+        self._escalations.inc(tags={"trigger": trigger, "result": result})

@@ -49,6 +49,19 @@ class ToolSpec(Wire):
     type: str = Field(min_length=1, strict=True)
 
 
+IMAGE_PARTS = ("image_url", "input_image")
+# OpenAI's file content parts (chat: "file"; Responses-style: "input_file").
+FILE_PARTS = ("file", "input_file")
+CODE_FENCE = "```"
+
+
+def _is_document_url(part: ContentPart) -> bool:
+    """A scanned document sent as an image part: a PDF data URL or file URL."""
+    url = part.model_extra.get("image_url")
+    url = url.get("url") if isinstance(url, dict) else url
+    return isinstance(url, str) and (url.startswith("data:application/pdf") or url.lower().endswith(".pdf"))
+
+
 class ChatMessage(Wire):
     role: Role
     content: str | list[ContentPart] | None = None
@@ -62,8 +75,17 @@ class ChatMessage(Wire):
             return self.content
         return "\n".join(p.text or "" for p in self.content if p.type == "text")
 
-    def has_image(self) -> bool:
-        return isinstance(self.content, list) and any(p.type in ("image_url", "input_image") for p in self.content)
+    def features(self) -> set[str]:
+        """What capability rules look at (config capabilities): images, documents, code blocks."""
+        found: set[str] = set()
+        for part in self.content if isinstance(self.content, list) else ():
+            if part.type in FILE_PARTS or (part.type == "image_url" and _is_document_url(part)):
+                found.add("document")
+            elif part.type in IMAGE_PARTS:
+                found.add("image")
+        if CODE_FENCE in self.text():
+            found.add("code")
+        return found
 
 
 # The fields Triage reads are typed strictly (no "yes" -> True, no 2.5 -> 2):
@@ -102,8 +124,8 @@ class ChatRequest(Wire):
         """The conversation as one text for classification: every turn, in order."""
         return "\n".join(f"{m.role}: {m.text()}" for m in self.messages)
 
-    def has_image(self) -> bool:
-        return any(m.has_image() for m in self.messages)
+    def features(self) -> frozenset[str]:
+        return frozenset().union(*(m.features() for m in self.messages))
 
     def wire(self, model: str) -> dict:
         """The request as engines receive it, with the concrete model name."""
@@ -137,8 +159,8 @@ class CompletionRequest(Wire):
     def prompt_text(self) -> str:
         return self.prompt
 
-    def has_image(self) -> bool:
-        return False
+    def features(self) -> frozenset[str]:
+        return frozenset({"code"}) if CODE_FENCE in self.prompt else frozenset()
 
     def wire(self, model: str) -> dict:
         body = self.model_dump(exclude_none=True)

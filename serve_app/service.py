@@ -21,10 +21,14 @@ from serve_app.cache.semantic import CacheHit, CacheQuery
 from serve_app.config.schema import RouterConfig
 from serve_app.engines.base import Kind
 from serve_app.errors import ERROR, TIMEOUT, ClientError, TriageError
+from serve_app.escalation import answer as escalation
+from serve_app.escalation.webhook import Webhook
 from serve_app.fallback import Answer, FallbackCaller, ModelCaller
 from serve_app.learning.records import OutcomeRecord
+from serve_app.meta_router import MetaReport, MetaRouter
 from serve_app.policy import Decision, RequestFacts, Signals, decide
 from serve_app.policy.decide import explores
+from serve_app.policy.escalate import trigger as escalation_trigger
 from serve_app.policy.reasoning import client_switch
 from serve_app.relay import relay, replay
 from serve_app.report import DecisionLog, Reporter
@@ -62,6 +66,7 @@ class RequestMeta:
     cache_control: str | None = None  # x-triage-cache: no-store | no-cache
     reasoning: str | None = None  # x-triage-reasoning: on | off | auto
     quality_target: float | None = None  # x-triage-quality: 0..1
+    escalate: bool = False  # x-triage-escalate: true
 
 
 @dataclass
@@ -76,6 +81,9 @@ class Routed:
     body: dict | None = None
     stream: AsyncIterator[bytes] | None = None
     similarity: float | None = None  # of a cache hit
+    status: int = 200  # 202: escalated with escalation.respond "ticket"
+    meta: MetaReport | None = None  # the meta-router was consulted
+    ticket: str | None = None  # escalated to a person
 
     def headers(self, request_id: str) -> dict[str, str]:
         return {
@@ -92,7 +100,10 @@ class Routed:
             # Which learned version (`triage learn`) adjusted the estimate, and when the request explored.
             **({"x-triage-learned-version": str(int(self.decision.scores["adjustment"]))}
                if self.decision.scores.get("adjustment") else {}),
-            **({"x-triage-tier-source": "explore"} if self.decision.tier_source == "explore" else {}),
+            **({"x-triage-tier-source": self.decision.tier_source}
+               if self.decision.tier_source in ("explore", "meta") else {}),
+            **({"x-triage-meta-router": self.meta.header()} if self.meta is not None else {}),
+            **({"x-triage-escalation": self.ticket} if self.ticket is not None else {}),
         }
 
 
@@ -101,15 +112,18 @@ class RouterService:
                  models: Mapping[str, ModelCaller], metrics, *,
                  cache: CacheClient | None = None, decision_log: DecisionLog | None = None,
                  privacy: PrivacyCheck | None = None, learning: OutcomeSink | None = None,
-                 clock: Callable[[], float] = time.perf_counter,
+                 webhook: Webhook | None = None, clock: Callable[[], float] = time.perf_counter,
                  breaker_clock: Callable[[], float] = time.monotonic):
         self.config = config
         self.classify = classify
         self.cache = cache
         self.privacy = privacy
         self.learning = learning
+        self.webhook = webhook
+        self.metrics = metrics
         self.clock = clock
         self.caller = FallbackCaller(config, models, metrics, clock, breaker_clock)
+        self.meta_router = MetaRouter(config, models, clock)
         self.reporter = Reporter(metrics, decision_log)
         # Cache writes run after the answer is sent; keep them referenced.
         self._writes: set[asyncio.Task] = set()
@@ -119,25 +133,33 @@ class RouterService:
         t0 = self.clock()
         decision = signals = None
         privacy: dict = {}
+        log: dict = {}  # what the decision log reports beside the decision
         try:
             text = req.prompt_text()
             self._check_limits(req, text)                                   # 1. check
-            signals = await self.classify(text, meta.tenant)                # 2. classify
-            decision, signals = await self._decide(text, signals,          # 3. decide
-                                                   self._facts(kind, req, meta), privacy)
+            classified = await self.classify(text, meta.tenant)             # 2. classify
+            facts = self._facts(kind, req, meta)
+            decision, signals = await self._decide(text, classified, facts, privacy)  # 3. decide
+            decision, signals, consulted = await self._consult(text, classified, signals, facts, decision,
+                                                               meta, privacy, log)
+            trig = escalation_trigger(decision, signals, meta.escalate, self.config.escalation)
+            if trig is not None:                                            # (to a person)
+                return await self._escalate(kind, req, meta, decision, trig, consulted, t0, log)
             plan = self._plan(kind, req, meta, decision, signals)
             if plan.read:                                                   # 4. cache
                 hit = await self.cache.lookup(plan.query)
                 if hit is not None:
-                    return self._from_cache(req, meta, decision, hit, t0)
+                    return self._from_cache(req, meta, decision, hit, t0, consulted)
             redaction = await self._redact(req, decision, privacy)
             answer = await self.caller.call(kind, req, meta.request_id,     # 5. models
                                             decision, redaction)
-            return self._answered(req, meta, decision, signals, plan, answer, t0, privacy)
+            routed = self._answered(req, meta, decision, signals, plan, answer, t0, privacy, log)
+            routed.meta = consulted
+            return routed
         except TriageError as err:                                         # 6. report
             attempts = getattr(err, "attempts", [])
             self._report(meta, decision, "none", attempts, self.clock() - t0, _status(err), error=err,
-                         privacy=privacy)
+                         privacy=privacy, log=log)
             if attempts:  # no model could answer: the failures are implicit bad outcomes
                 self._learn(meta, signals, decision, None, attempts, "error")
             raise
@@ -167,6 +189,52 @@ class RouterService:
         privacy["kinds"] = list(checked.sensitive_kinds)
         return decide(checked, facts, self.config, loads), checked
 
+    async def _consult(self, text: str, classified: Signals, signals: Signals, facts: RequestFacts,
+                       decision: Decision, meta: RequestMeta, privacy: dict, log: dict,
+                       ) -> tuple[Decision, Signals, MetaReport | None]:
+        """The LLM meta-router, where the classifier's scores left the choice
+        open (policy/meta.py). Its choice is decided again from the start,
+        privacy check included: a new tier may bring a cloud candidate."""
+        questions = self.meta_router.questions(signals, decision, facts)
+        if not questions:
+            return decision, signals, None
+        report = await self.meta_router.consult(text, questions, decision, meta.request_id)
+        self.metrics.meta_router(report.outcome, report.ms / 1000)
+        log["meta_router"] = report.summary()
+        if report.outcome != "changed":
+            return decision, signals, report
+        chosen = replace(facts, meta_tier=report.chosen.get("tier"), meta_domain=report.chosen.get("domain"))
+        decision, signals = await self._decide(text, classified, chosen, privacy)
+        return decision, signals, report
+
+    async def _escalate(self, kind: Kind, req, meta: RequestMeta, decision: Decision, trig: tuple[str, str],
+                        consulted: MetaReport | None, t0: float, log: dict) -> Routed:
+        """Hand the request to a person: the webhook must take it (with its
+        retries) before the client is told so; otherwise a 503 says nothing was queued."""
+        cfg = self.config.escalation
+        why, reason = trig
+        ticket = escalation.new_ticket()
+        log["escalation"] = {"ticket": ticket, "trigger": why, "reason": reason}
+        body = escalation.payload(ticket, tenant=meta.tenant, request_id=meta.request_id, kind=kind, trigger=why,
+                                  reason=reason, decision=decision, body=req.model_dump(exclude_none=True), cfg=cfg)
+        try:
+            delivery = await self.webhook.deliver(ticket, body)
+        except TriageError:
+            self.metrics.escalation(trigger=why, result="failed")
+            raise
+        self.metrics.escalation(trigger=why, result="delivered")
+        log["escalation"]["attempts"] = delivery.attempts
+        status, answer = escalation.client_body(kind, ticket, reason, cfg)
+        overhead = self.clock() - t0
+        routed = Routed(decision=decision, model=escalation.MODEL, attempts=[], overhead_ms=overhead * 1000,
+                        status=status, meta=consulted, ticket=ticket)
+        if req.stream and status == 200:
+            routed.stream = replay(answer)
+        else:
+            routed.body = answer
+        self._report(meta, decision, escalation.MODEL, [], overhead, "escalated", log=log)
+        return routed
+
     async def _redact(self, req, decision: Decision, privacy: dict):
         if not decision.redact:
             return None
@@ -187,7 +255,7 @@ class RouterService:
 
     def _facts(self, kind: Kind, req, meta: RequestMeta) -> RequestFacts:
         return RequestFacts(model=req.model, tenant=meta.tenant, forced_tier=meta.forced_tier,
-                            needs_vision=req.has_image(),
+                            features=req.features(),
                             latency_class=meta.latency_class, max_cost_per_mtok=meta.max_cost_per_mtok,
                             reasoning=meta.reasoning, quality_target=meta.quality_target,
                             client_reasoning=client_switch(req.model_dump(exclude_none=True), self.config),
@@ -205,19 +273,21 @@ class RouterService:
         return plan_cache(self.config.cache, kind, wire, decision, signals,
                           meta.tenant, meta.cache_control, explicit)
 
-    def _from_cache(self, req, meta: RequestMeta, decision: Decision, hit: CacheHit, t0: float) -> Routed:
+    def _from_cache(self, req, meta: RequestMeta, decision: Decision, hit: CacheHit, t0: float,
+                    consulted: MetaReport | None) -> Routed:
         overhead = self.clock() - t0
         routed = Routed(decision=decision, model=hit.model, attempts=[], overhead_ms=overhead * 1000,
-                        cache="hit", similarity=hit.similarity)
+                        cache="hit", similarity=hit.similarity, meta=consulted)
         if req.stream:
             routed.stream = replay(hit.response)
         else:
             routed.body = hit.response
-        self._report(meta, decision, hit.model, [], overhead, "ok", cache="hit")
+        self._report(meta, decision, hit.model, [], overhead, "ok", cache="hit",
+                     log={"meta_router": consulted.summary()} if consulted else None)
         return routed
 
     def _answered(self, req, meta: RequestMeta, decision: Decision, signals: Signals, plan: CachePlan,
-                  answer: Answer, t0: float, privacy: dict) -> Routed:
+                  answer: Answer, t0: float, privacy: dict, log: dict) -> Routed:
         overhead = self.clock() - t0 - answer.model_wait_s
         routed = Routed(decision=decision, model=answer.model, attempts=answer.attempts,
                         overhead_ms=overhead * 1000, cache=plan.status_if_not_hit)
@@ -226,7 +296,7 @@ class RouterService:
             routed.body = answer.body
             self._store_later(plan, answer.model, answer.body)
             self._report(meta, decision, answer.model, answer.attempts, overhead, "ok", cache=routed.cache,
-                         privacy=privacy)
+                         privacy=privacy, log=log)
             self._learn(meta, signals, decision, answer.model, answer.attempts, "ok")
             return routed
 
@@ -237,7 +307,7 @@ class RouterService:
             elif status == "error":
                 self.caller.stream_broke(answer.model)
             self._report(meta, decision, answer.model, answer.attempts, overhead, status, cache=routed.cache,
-                         privacy=privacy)
+                         privacy=privacy, log=log)
             self._learn(meta, signals, decision, answer.model, answer.attempts, status,
                         "broken_stream" if status == "error" else None)
 
@@ -287,9 +357,9 @@ class RouterService:
 
     def _report(self, meta: RequestMeta, decision: Decision | None, model: str, attempts: list,
                 overhead_s: float, status: str, error: TriageError | None = None, cache: str = "bypass",
-                privacy: dict | None = None) -> None:
+                privacy: dict | None = None, log: dict | None = None) -> None:
         self.reporter.request(meta.request_id, meta.tenant, decision, model, attempts, overhead_s, status,
-                              error=error, cache=cache, **({"privacy": privacy} if privacy else {}))
+                              error=error, cache=cache, **({"privacy": privacy} if privacy else {}), **(log or {}))
 
 
 def _status(err: TriageError) -> str:

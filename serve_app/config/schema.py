@@ -10,20 +10,16 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
+from serve_app.config.base import TIERS, Strict, Tier
+from serve_app.config.judgement import CapabilitiesConfig, EscalationConfig, MetaRouterConfig
 from serve_app.privacy.settings import PrivacySettings
 
-Tier = Literal["slm", "srm", "llm", "lrm"]
-TIERS: tuple[str, ...] = ("slm", "srm", "llm", "lrm")
 DEFAULT_DOMAINS: tuple[str, ...] = (
     "math", "code", "reasoning", "creative", "legal", "medical",
     "financial", "science", "engineering", "humanities", "general",
 )
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 # ------------------------------------------------------------------ deployment
@@ -112,6 +108,9 @@ class DryRunEngine(Strict):
     fail: DryRunFailure | None = None
     # Append every prompt this model sees to a JSONL file (privacy audits, tests).
     record_prompts_to: str | None = None
+    # Answer with this text instead of the decision: a stand-in meta-router
+    # (policy.meta_router) that always names one label, for drills and tests.
+    reply: str | None = None
 
 
 class TransformersEngine(Strict):
@@ -363,6 +362,7 @@ class PolicyConfig(Strict):
     circuit_breaker: CircuitBreaker = CircuitBreaker()
     reasoning: ReasoningPolicy = ReasoningPolicy()
     load: LoadPolicy = LoadPolicy()
+    meta_router: MetaRouterConfig = MetaRouterConfig()
 
 
 class CacheGuards(Strict):
@@ -565,6 +565,8 @@ class RouterConfig(Strict):
     learning: LearningConfig = LearningConfig()
     admin: AdminConfig = AdminConfig()
     ingress: IngressConfig = IngressConfig()
+    capabilities: CapabilitiesConfig = CapabilitiesConfig()
+    escalation: EscalationConfig = EscalationConfig()
 
     def model(self, name: str) -> ModelConfig | None:
         return next((m for m in self.models if m.name == name), None)
@@ -612,3 +614,15 @@ def cross_check(cfg: RouterConfig):
     for j, domain in enumerate(cfg.policy.reasoning.domains):
         if domain not in cfg.domains():
             yield f"policy.reasoning.domains.{j}", f"unknown domain {domain!r} (add exemplars to define it)"
+    meta = cfg.policy.meta_router
+    if meta.model and cfg.model(meta.model) is None:
+        yield "policy.meta_router.model", f"unknown model {meta.model!r}"
+    for domain in meta.domains:
+        if domain not in cfg.domains():
+            yield f"policy.meta_router.domains.{domain}", f"unknown domain {domain!r}"
+    for j, rule in enumerate(cfg.capabilities.rules):
+        if rule.domain is not None and rule.domain not in cfg.domains():
+            yield f"capabilities.rules.{j}.domain", f"unknown domain {rule.domain!r} (add exemplars to define it)"
+    for j, domain in enumerate(cfg.escalation.domains):
+        if domain not in cfg.domains():
+            yield f"escalation.domains.{j}", f"unknown domain {domain!r} (add exemplars to define it)"

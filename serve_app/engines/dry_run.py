@@ -72,6 +72,8 @@ class DryRunEngine:
             await asyncio.sleep(self.settings.latency_ms / 1000)
         if self._failing() and not (streaming and self.settings.fail.mid_stream):
             self._raise()
+        if self.settings.reply is not None:
+            return self.settings.reply
         d = ctx.decision
         return (
             f"[dry_run {self.name}] tier={d.get('tier')} domain={d.get('domain')} "

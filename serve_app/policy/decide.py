@@ -4,11 +4,14 @@ The order of candidates is the whole routing policy:
 1. the tier: forced by header or explicit model; else the cheapest tier
    whose predicted success reaches the quality target (policy.quality_target
    or the x-triage-quality header); for a prompt without outcome support,
-   the tier classifier's (biased) argmax;
-2. inside a tier: domain specialists first, then cheapest;
+   the tier classifier's (biased) argmax; where those scores left the
+   choice open, the LLM meta-router's answer (policy/meta.py) when it gave one;
+2. inside a tier: domain specialists first, then models with a capability
+   the request prefers (code blocks -> code), then cheapest;
 3. then neighbouring tiers for fallback (larger first, then smaller);
 4. filters that are never relaxed: privacy (sensitive -> local only),
-   vision, budget;
+   capabilities the request needs (images -> vision; policy/capabilities.py),
+   budget;
 5. load: among the leading, equally suitable models a busy one moves back
    (policy/load.py);
 and, beside the order, whether models with a thinking switch think
@@ -23,6 +26,7 @@ from typing import Mapping
 
 from serve_app.config.schema import TIERS, ModelConfig, RouterConfig
 from serve_app.errors import ClassifierUnavailable, ClientError, NotFound, PolicyRefusal
+from serve_app.policy.capabilities import Demands, demands, error_code
 from serve_app.policy.load import ModelLoad, prefer_free
 from serve_app.policy.reasoning import choose_reasoning
 from serve_app.policy.signals import Decision, RequestFacts, Signals
@@ -48,14 +52,16 @@ def decide(signals: Signals, facts: RequestFacts, cfg: RouterConfig,
     explicit = _explicit_model(facts, cfg)
     tier, tier_source, tier_note = choose_tier(signals, facts, cfg, explicit)
     notes.append(tier_note)
-    domain, domain_p = choose_domain(signals, pol.domain_threshold)
-    notes.append(f"domain={domain}" + (f" (p={domain_p:.2f})" if domain_p else ""))
+    domain, domain_p = choose_domain(signals, pol.domain_threshold, facts.meta_domain)
+    notes.append(f"domain={domain}" + (f" (p={domain_p:.2f})" if domain_p else "")
+                 + (" (meta-router)" if facts.meta_domain else ""))
 
-    ordered = _candidates(tier, domain, explicit, cfg)
+    needs = demands(facts.features, domain, cfg.capabilities)
+    ordered = _candidates(tier, domain, explicit, cfg, needs)
     private = privacy_verdict(signals, cfg)
-    ordered, redact, filter_notes = _filter(ordered, signals, facts, cfg, explicit, private)
+    ordered, redact, filter_notes = _filter(ordered, signals, facts, cfg, explicit, private, needs)
     notes.extend(filter_notes)
-    ordered, busy, load_note = _by_load(ordered, tier, domain, facts, cfg, explicit, loads)
+    ordered, busy, load_note = _by_load(ordered, tier, domain, facts, cfg, explicit, loads, needs)
     notes.extend([load_note] if load_note else [])
     targets = tuple(m.name for m in ordered[: pol.fallback.max_attempts])
     notes.append("candidates: " + " > ".join(targets))
@@ -104,6 +110,8 @@ def choose_tier(signals: Signals, facts: RequestFacts, cfg: RouterConfig,
                 param="x-triage-tier",
             )
         return facts.forced_tier, "header", f"tier={facts.forced_tier} (forced by header)"
+    if facts.meta_tier is not None:
+        return facts.meta_tier, "meta", f"tier={facts.meta_tier} (meta-router {cfg.policy.meta_router.model})"
     if signals.tier_success is not None:
         target = facts.quality_target if facts.quality_target is not None else cfg.policy.quality_target
         chosen = by_success(signals.tier_success, target, cfg.policy.near_best)
@@ -149,7 +157,9 @@ def explore(tier: str, success: dict[str, float]) -> tuple[str, str, str] | None
                           f"{success[tier]:.2f}; learning.explore)")
 
 
-def choose_domain(signals: Signals, threshold: float) -> tuple[str, float]:
+def choose_domain(signals: Signals, threshold: float, meta: str | None = None) -> tuple[str, float]:
+    if meta is not None:
+        return meta, signals.domain_probs.get(meta, 0.0)
     domain, p = signals.top_domain()
     if p < threshold:
         return "general", signals.domain_probs.get("general", 0.0)
@@ -178,9 +188,9 @@ def _explicit_model(facts: RequestFacts, cfg: RouterConfig) -> ModelConfig | Non
 
 
 def _candidates(tier: str, domain: str, explicit: ModelConfig | None,
-                cfg: RouterConfig) -> list[ModelConfig]:
+                cfg: RouterConfig, needs: Demands) -> list[ModelConfig]:
     def rank(m: ModelConfig) -> tuple:
-        return (_specialist(m, domain, cfg), m.cost.blended, m.name)
+        return (_specialist(m, domain, cfg), not needs.preferred(m), m.cost.blended, m.name)
 
     ordered: list[ModelConfig] = [explicit] if explicit else []
     for t in tier_order(tier, cfg):
@@ -200,12 +210,13 @@ def _specialist(m: ModelConfig, domain: str, cfg: RouterConfig) -> float:
 
 
 def _by_load(ordered: list[ModelConfig], tier: str, domain: str, facts: RequestFacts, cfg: RouterConfig,
-             explicit: ModelConfig | None, loads: Mapping[str, ModelLoad] | None,
+             explicit: ModelConfig | None, loads: Mapping[str, ModelLoad] | None, needs: Demands,
              ) -> tuple[list[ModelConfig], list[str], str | None]:
     """Reorder the leading run of equally suitable models by free capacity:
-    same tier, same specialist rank (and latency class, for interactive
-    requests), priced within cost_factor of the cheapest. Runs after the
-    filters, so privacy, vision and budget hold; an explicit model stays first."""
+    same tier, same specialist rank and capability preference (and latency
+    class, for interactive requests), priced within cost_factor of the
+    cheapest. Runs after the filters, so privacy, capabilities and budget
+    hold; an explicit model stays first."""
     pol = cfg.policy.load
     start = 1 if explicit is not None and ordered and ordered[0].name == explicit.name else 0
     if not pol.enabled or not loads or len(ordered) - start < 2:
@@ -214,6 +225,7 @@ def _by_load(ordered: list[ModelConfig], tier: str, domain: str, facts: RequestF
 
     def suits(m: ModelConfig) -> bool:
         return (tier in m.tiers and _specialist(m, domain, cfg) == _specialist(anchor, domain, cfg)
+                and needs.preferred(m) == needs.preferred(anchor)
                 and m.cost.blended <= anchor.cost.blended * pol.cost_factor
                 and (facts.latency_class != "interactive" or m.latency_class == anchor.latency_class))
 
@@ -240,9 +252,11 @@ def _redaction_allowed(m: ModelConfig, signals: Signals, facts: RequestFacts, cf
 
 
 def _filter(ordered: list[ModelConfig], signals: Signals, facts: RequestFacts, cfg: RouterConfig,
-            explicit: ModelConfig | None, private: str) -> tuple[list[ModelConfig], list[str], list[str]]:
+            explicit: ModelConfig | None, private: str, needs: Demands,
+            ) -> tuple[list[ModelConfig], list[str], list[str]]:
     """(candidates, cloud models that get a redacted request, notes)."""
     notes: list[str] = []
+    everyone = ordered
     redact: list[str] = []
     if private != "clean" and cfg.policy.sensitive_local_only:
         kinds = ", ".join(signals.sensitive_kinds) or f"learned score {signals.sensitive_score:.3f}"
@@ -256,12 +270,17 @@ def _filter(ordered: list[ModelConfig], signals: Signals, facts: RequestFacts, c
                 "the request contains sensitive data and no local model is configured to serve it",
                 code="sensitive_requires_local_model",
             )
-    if facts.needs_vision:
-        ordered = [m for m in ordered if "vision" in m.capabilities]
-        notes.append("image input: vision models only")
+    if needs.needs:
+        ordered = [m for m in ordered if needs.satisfied_by(m)]
+        notes.append(f"{needs.describe()}: capable models only")
+        if not ordered and any(needs.satisfied_by(m) for m in everyone):
+            # Only cloud models could: privacy wins, the request is refused.
+            raise PolicyRefusal(f"the request contains sensitive data and {needs.describe()}; "
+                                "no local model with that capability is configured",
+                                code="sensitive_requires_local_model")
         if not ordered:
-            raise ClientError("the request contains images and no configured model accepts them",
-                              param="messages", code="no_vision_model")
+            raise ClientError(f"no configured model can take this request ({needs.describe()})",
+                              param="messages", code=error_code(needs))
     if facts.max_cost_per_mtok is not None:
         ordered = [m for m in ordered if m.cost.blended <= facts.max_cost_per_mtok]
         notes.append(f"budget <= {facts.max_cost_per_mtok}/Mtok")

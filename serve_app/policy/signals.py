@@ -59,7 +59,8 @@ class RequestFacts:
     model: str = "auto"  # "auto" or an explicit configured model name
     tenant: str = "default"  # for tenant-scoped settings (privacy.redaction.tenants)
     forced_tier: str | None = None  # from the x-triage-tier header
-    needs_vision: bool = False
+    # What capability rules read (protocol.py features()): "image", "document", "code".
+    features: frozenset[str] = frozenset()
     # From headers: x-triage-latency (interactive|batch), x-triage-budget ($/Mtok).
     latency_class: str | None = None
     max_cost_per_mtok: float | None = None
@@ -73,6 +74,10 @@ class RequestFacts:
     # This request explores (learning.explore): it goes one tier cheaper than
     # the success estimate chose, so the cheaper tier's outcomes keep coming.
     explore: bool = False
+    # The LLM meta-router's answers where it was consulted (policy/meta.py);
+    # None: the classifier's scores decide.
+    meta_tier: str | None = None
+    meta_domain: str | None = None
 
 
 @dataclass(frozen=True)

@@ -56,7 +56,24 @@ def test_prompt_text_keeps_every_turn_and_text_parts():
                                      {"type": "image_url", "image_url": {"url": "data:x"}}]},
     ]})
     assert req.prompt_text() == "system: be brief\nuser: what is"
-    assert req.has_image()
+    assert req.features() == {"image"}
+
+
+@pytest.mark.parametrize("content, expected", [
+    ([{"type": "image_url", "image_url": {"url": "https://x/cat.png"}}], {"image"}),
+    ([{"type": "image_url", "image_url": {"url": "data:application/pdf;base64,JVBER"}}], {"document"}),
+    ([{"type": "file", "file": {"filename": "scan.pdf", "file_data": "JVBER"}}], {"document"}),
+    ([{"type": "text", "text": "fix this\n```py\nprint(1\n```"}], {"code"}),
+    ("plain question", set()),
+])
+def test_request_features_seen_by_capability_rules(content, expected):
+    req = ChatRequest.model_validate({"messages": [{"role": "user", "content": content}]})
+    assert req.features() == expected
+
+
+def test_completion_features_see_code_fences_only():
+    assert CompletionRequest.model_validate({"prompt": "```sql\nselect 1\n```"}).features() == {"code"}
+    assert CompletionRequest.model_validate({"prompt": "hello"}).features() == frozenset()
 
 
 def test_assistant_turn_with_only_tool_calls_is_valid():

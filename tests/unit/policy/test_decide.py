@@ -23,7 +23,7 @@ AUTO = RequestFacts()
         # Sensitive: cloud models are dropped everywhere, including the fallbacks.
         (signals("lrm", sensitive=True, kinds=["email"]), AUTO, ("local-lrm", "coder", "small-b"), "lrm", "classifier"),
         # Image input: only vision models.
-        (signals("slm"), RequestFacts(needs_vision=True), ("cloud-llm",), "slm", "classifier"),
+        (signals("slm"), RequestFacts(features=frozenset({"image"})), ("cloud-llm",), "slm", "classifier"),
         # Budget drops the expensive ones.
         (signals("lrm"), RequestFacts(max_cost_per_mtok=0.6), ("coder", "small-b", "small-a"), "lrm", "classifier"),
     ],

@@ -162,7 +162,7 @@ def test_load_never_breaks_privacy_vision_or_budget():
     loads = {"local": load(16), "cloud": load(0), "pricey": load(0)}
     d = decide(signals(sensitive=True, kinds=["email"]), AUTO, cfg, loads)
     assert "cloud" not in d.targets and d.targets[0] == "pricey"  # local busy; pricey is local and within 1.5x
-    d = decide(signals(), RequestFacts(needs_vision=True), cfg, loads)
+    d = decide(signals(), RequestFacts(features=frozenset({"image"})), cfg, loads)
     assert "local" not in d.targets
     d = decide(signals(), RequestFacts(max_cost_per_mtok=1.2), cfg, loads)
     assert "pricey" not in d.targets and d.targets[0] == "cloud"
