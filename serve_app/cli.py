@@ -42,6 +42,7 @@ COMMANDS: dict[tuple[str, ...], tuple[str, str]] = {
     ("bench", "learning"): ("serve_app.lab.learning.bench", "replay: routing quality against outcomes seen, with feedback"),
     ("bench", "upstream"): ("serve_app.lab.bench.upstream", "a fast fake OpenAI-compatible upstream (optionally recording)"),
     ("bench", "overload"): ("serve_app.lab.load.overload", "Locust past the models' queues: 200 or 503 + Retry-After"),
+    ("escalation", "receive"): ("serve_app.lab.escalation_receiver", "a webhook receiver for escalations: verify, print, store"),
     ("load", "run"): ("serve_app.lab.load.run", "a bounded headless Locust run against a running router"),
     ("load", "side-by-side"): ("serve_app.lab.load.side_by_side", "Locust: the router vs its models called directly"),
     ("deploy", "kuberay"): ("serve_app.lab.deploy.kuberay", "generate the KubeRay RayService from a Serve config"),

@@ -22,6 +22,18 @@ TIER_DESCRIPTIONS: dict[str, str] = {
 }
 
 
+# One example request per tier, shown to the meta-router as earlier turns
+# answered with the label: a 135M model asked for "one label" without them
+# answered with words from the request (0 of 6 parsable in a trial), with
+# them it answers a label (5 of 6).
+TIER_EXAMPLES: dict[str, str] = {
+    "slm": "Hello, how are you?",
+    "srm": "A shirt costs $20 after a 20% discount. What was the price before?",
+    "llm": "Write a short story about a lighthouse keeper.",
+    "lrm": "Prove that there are infinitely many primes.",
+}
+
+
 class MetaRouterConfig(Strict):
     """policy.meta_router: a small LLM asked to choose where the classifier's
     scores leave more than one candidate standing (serve_app/policy/meta.py).
@@ -46,6 +58,9 @@ class MetaRouterConfig(Strict):
     tiers: dict[Tier, str] = Field(default_factory=lambda: dict(TIER_DESCRIPTIONS))
     # Optional words on domains (default: the domain's name alone).
     domains: dict[str, str] = Field(default_factory=dict)
+    # Example requests per label, shown as answered turns (only for offered labels).
+    tier_examples: dict[Tier, str] = Field(default_factory=lambda: dict(TIER_EXAMPLES))
+    domain_examples: dict[str, str] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _model_named(self):

@@ -69,17 +69,20 @@ def questions(signals: Signals, decision: Decision, facts: RequestFacts, target:
 
 
 def prompt(text: str, q: Question, cfg: MetaRouterConfig) -> list[dict]:
-    """Chat messages listing only the standing options, each with its words."""
+    """Chat messages: the standing options with their words, one example
+    request per option answered with its label (small models copy the
+    format), then the request."""
     words = cfg.tiers if q.kind == "tier" else cfg.domains
-    listed = "\n".join(f"- {o}: {words.get(o, o)}" for o in q.options)
+    examples = cfg.tier_examples if q.kind == "tier" else cfg.domain_examples
+    listed = "\n".join(f"{o}: {words.get(o, o)}" for o in q.options)
     what = "model size" if q.kind == "tier" else "subject area"
+    messages = [{"role": "system", "content": f"Pick the {what} label that fits the request. "
+                                              f"Reply with the label only.\nLabels:\n{listed}"}]
+    for o in q.options:
+        if o in examples:
+            messages += [{"role": "user", "content": examples[o]}, {"role": "assistant", "content": o}]
     cut = text if len(text) <= cfg.max_prompt_chars else text[: cfg.max_prompt_chars] + " [...]"
-    return [
-        {"role": "system", "content": f"You choose the {what} for a user request. "
-                                      "Reply with exactly one label from the list and nothing else."},
-        {"role": "user", "content": f"Request:\n\"\"\"\n{cut}\n\"\"\"\n\nOptions:\n{listed}\n\n"
-                                    f"Reply with one label: {', '.join(q.options)}."},
-    ]
+    return messages + [{"role": "user", "content": cut}]
 
 
 _WORD = re.compile(r"[a-z0-9_][a-z0-9_-]*")

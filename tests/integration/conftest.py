@@ -45,6 +45,7 @@ def kill_replica(app: str, deployment: str) -> None:
 
 TENANT_KEYS = {"acme": "key-acme-123", "globex": "key-globex-456", "initech": "key-initech-789"}
 ADMIN_KEY = "admin-key-789"
+ESCALATION_SECRET = "escalation-secret-321"
 
 
 @pytest.fixture(scope="session")
@@ -59,6 +60,7 @@ def ray_session(tmp_path_factory):
     os.environ["TRIAGE_TEST_KEY_GLOBEX"] = TENANT_KEYS["globex"]
     os.environ["TRIAGE_TEST_KEY_INITECH"] = TENANT_KEYS["initech"]
     os.environ["TRIAGE_ADMIN_KEY"] = ADMIN_KEY
+    os.environ["TRIAGE_TEST_ESCALATION_SECRET"] = ESCALATION_SECRET
     os.environ["TRIAGE_TEST_CACHE_DIR"] = str(tmp_path_factory.mktemp("cache"))
     import ray
 
@@ -152,6 +154,44 @@ def learning_url(base_url) -> str:
 
     serve.run(build_app({"config": str(HERE / "learning_router.yaml")}), name="triage-learning", route_prefix="/l")
     return f"{base_url}/l"
+
+
+@pytest.fixture(scope="session")
+def escalation_receiver():
+    """A real HTTP receiver for the escalation webhook (tests/receiver.py), in this process."""
+    from serve_app.lab.escalation_receiver import Receiver
+
+    with Receiver() as rx:
+        yield rx
+
+
+def _judgement_app(name: str, prefix: str, receiver, **env: str) -> None:
+    from ray import serve
+
+    from serve_app.app import build_app
+
+    os.environ["TRIAGE_TEST_ESCALATION_URL"] = receiver.url
+    os.environ.update(env)
+    try:
+        serve.run(build_app({"config": str(HERE / "judgement_router.yaml")}), name=name, route_prefix=prefix)
+    finally:
+        for key in env:
+            del os.environ[key]
+
+
+@pytest.fixture(scope="session")
+def judgement_url(base_url, escalation_receiver) -> str:
+    """A sixth app (route prefix /j): meta-router, capability routes, escalation."""
+    _judgement_app("triage-judgement", "/j", escalation_receiver)
+    return f"{base_url}/j"
+
+
+@pytest.fixture(scope="session")
+def slow_meta_url(base_url, escalation_receiver) -> str:
+    """A seventh app (route prefix /k): the same, with a meta-router slower than its timeout."""
+    _judgement_app("triage-slow-meta", "/k", escalation_receiver,
+                   TRIAGE_TEST_META_LATENCY_MS="3000", TRIAGE_TEST_META_TIMEOUT_S="0.3")
+    return f"{base_url}/k"
 
 
 @pytest.fixture

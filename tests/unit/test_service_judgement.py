@@ -8,11 +8,11 @@ import pytest
 from serve_app.config.judgement import WebhookTarget
 from serve_app.errors import EscalationUnavailable
 from serve_app.escalation.webhook import Webhook
+from serve_app.lab.escalation_receiver import Receiver
 from serve_app.metrics import ESCALATIONS, META_ROUTER, MemoryMetrics
 from serve_app.policy import Signals
 from serve_app.report import DecisionLog
 from serve_app.service import RequestMeta, RouterService
-from tests.receiver import Receiver
 from tests.unit.factories import config, model
 from tests.unit.test_service import InProcess, chat, collect, dry
 

@@ -14,7 +14,7 @@ def problems(data):
 
 
 def test_shipped_configs_are_valid():
-    for path in ["deployments/router/local.yaml", "deployments/router/hybrid.yaml"]:
+    for path in ["deployments/router/local.yaml", "deployments/router/hybrid.yaml", "deployments/router/judgement.yaml"]:
         cfg = load_config(path)
         assert {t for m in cfg.models for t in m.tiers} == {"slm", "srm", "llm", "lrm"}
 
@@ -22,6 +22,7 @@ def test_shipped_configs_are_valid():
 def test_serve_configs_point_at_valid_router_configs():
     assert "deployments/router/local.yaml" in validate_file("deployments/local.yaml")
     assert "deployments/router/hybrid.yaml" in validate_file("deployments/hybrid.yaml")
+    assert "deployments/router/judgement.yaml" in validate_file("deployments/judgement.yaml")
 
 
 def test_unknown_key_is_reported_with_its_path():

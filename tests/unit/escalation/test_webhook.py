@@ -1,11 +1,13 @@
 """Webhook delivery against a real HTTP receiver: signed, retried, final on a refusal."""
 
+import json
+
 import pytest
 
 from serve_app.config.judgement import WebhookTarget
 from serve_app.errors import EscalationUnavailable
 from serve_app.escalation.webhook import Webhook, sign, verify
-from tests.receiver import Receiver
+from serve_app.lab.escalation_receiver import Receiver
 
 
 async def no_sleep(_s):
@@ -73,3 +75,15 @@ def test_a_named_secret_that_is_not_set_fails_at_start(monkeypatch):
     monkeypatch.delenv("ESC_MISSING", raising=False)
     with pytest.raises(ValueError, match="ESC_MISSING"):
         Webhook(WebhookTarget(url="http://x", secret_env="ESC_MISSING"))
+
+
+async def test_the_receiver_tool_refuses_bad_signatures_and_stores_good_ones(monkeypatch, tmp_path):
+    out = tmp_path / "tickets.jsonl"
+    monkeypatch.setenv("ESC_SECRET", "right")
+    with Receiver(secret="right", out=out) as rx:
+        await hook(rx.url, secret_env="ESC_SECRET").deliver("esc-ok", {"ticket": "esc-ok"})
+        monkeypatch.setenv("ESC_SECRET", "wrong")
+        with pytest.raises(EscalationUnavailable, match="HTTP 401"):
+            await hook(rx.url, secret_env="ESC_SECRET").deliver("esc-bad", {"ticket": "esc-bad"})
+    stored = [json.loads(line)["body"]["ticket"] for line in out.read_text().splitlines()]
+    assert stored == ["esc-ok"]

@@ -59,16 +59,20 @@ def test_disabled_or_degraded_asks_nothing():
     assert [q.kind for q in questions(sig, d, RequestFacts(), 0.61, ON)] == ["tier"]
 
 
-def test_the_prompt_lists_only_the_standing_options_with_their_words():
-    msgs = prompt("Prove that there are infinitely many primes.", Question("tier", ("srm", "lrm")), ON)
-    text = msgs[-1]["content"]
-    assert "- srm: short problems" in text and "- lrm: hard multi-step" in text
-    assert "slm" not in text and "- llm" not in text and "infinitely many primes" in text
+def test_the_prompt_lists_only_the_standing_options_with_their_words_and_examples():
+    msgs = prompt("Is 91 prime?", Question("tier", ("srm", "lrm")), ON)
+    system = msgs[0]["content"]
+    assert "srm: short problems" in system and "lrm: hard multi-step" in system
+    assert "slm" not in system and "llm:" not in system
+    # One answered example per offered label, then the request itself.
+    assert [m["role"] for m in msgs[1:]] == ["user", "assistant", "user", "assistant", "user"]
+    assert [m["content"] for m in msgs[1:] if m["role"] == "assistant"] == ["srm", "lrm"]
+    assert msgs[-1]["content"] == "Is 91 prime?"
 
 
 def test_long_requests_are_cut_for_the_meta_router():
     msgs = prompt("x" * 5000, Question("tier", ("slm", "llm")), ON)
-    assert "x" * 1500 + " [...]" in msgs[-1]["content"] and "x" * 1501 not in msgs[-1]["content"]
+    assert msgs[-1]["content"] == "x" * 1500 + " [...]"
 
 
 @pytest.mark.parametrize("answer, label", [

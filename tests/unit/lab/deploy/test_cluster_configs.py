@@ -221,6 +221,12 @@ def test_the_local_profile_fits_a_two_core_machine():
     assert sum(cpu_replicas(cfg)) <= 2
 
 
+def test_the_judgement_profile_fits_a_two_core_machine():
+    cfg = load_config(ROOT / "deployments/router/judgement.yaml")
+    assert cfg.policy.meta_router.enabled and cfg.escalation.enabled
+    assert sum(cpu_replicas(cfg)) <= 2
+
+
 def test_nodes_needed_packs_first_fit_decreasing():
     assert nodes_needed([8, 2, 2, 2, 2, 1, 1, 1, 1], 8) == 3
     assert nodes_needed([0.5] * 3, 1) == 2
