@@ -150,6 +150,11 @@ class AllCandidatesFailed(UpstreamError):
         return (AllCandidatesFailed, (self.attempts, None))
 
 
+class ShedBeforeWork(AllCandidatesFailed):
+    """Every model would be skipped, known before classification: the same
+    503 as AllCandidatesFailed, reported with status "shed"."""
+
+
 # --------------------------------------------------------------- operator
 
 

@@ -20,7 +20,7 @@ from serve_app.cache.plan import BYPASS, CachePlan, plan_cache
 from serve_app.cache.semantic import CacheHit, CacheQuery
 from serve_app.config.schema import RouterConfig
 from serve_app.engines.base import Kind
-from serve_app.errors import ERROR, TIMEOUT, ClientError, TriageError
+from serve_app.errors import ERROR, TIMEOUT, ClientError, ShedBeforeWork, TriageError
 from serve_app.escalation import answer as escalation
 from serve_app.escalation.webhook import Webhook
 from serve_app.fallback import Answer, FallbackCaller, ModelCaller
@@ -137,6 +137,7 @@ class RouterService:
         try:
             text = req.prompt_text()
             self._check_limits(req, text)                                   # 1. check
+            self._shed_if_hopeless()
             classified = await self.classify(text, meta.tenant)             # 2. classify
             facts = self._facts(kind, req, meta)
             decision, signals = await self._decide(text, classified, facts, privacy)  # 3. decide
@@ -160,7 +161,7 @@ class RouterService:
             attempts = getattr(err, "attempts", [])
             self._report(meta, decision, "none", attempts, self.clock() - t0, _status(err), error=err,
                          privacy=privacy, log=log)
-            if attempts:  # no model could answer: the failures are implicit bad outcomes
+            if attempts and signals is not None:  # no model could answer: implicit bad outcomes
                 self._learn(meta, signals, decision, None, attempts, "error")
             raise
 
@@ -241,6 +242,13 @@ class RouterService:
         redaction = await self.privacy.redact(req.model_dump(exclude_none=True))
         privacy["redacted"] = dict(redaction.counts)  # entity type -> spans; never the values
         return redaction
+
+    def _shed_if_hopeless(self) -> None:
+        """Shed before work: when every model would be skipped (breakers
+        open, or full and pushing back), answer the 503 now instead of after
+        classifying. Not with the cache on: a cached answer needs no model."""
+        if self.cache is None and (skipped := self.caller.hopeless()):
+            raise ShedBeforeWork(skipped, None)
 
     def _check_limits(self, req, text: str) -> None:
         lim = self.config.limits
@@ -363,4 +371,6 @@ class RouterService:
 
 
 def _status(err: TriageError) -> str:
+    if isinstance(err, ShedBeforeWork):
+        return "shed"
     return "client_error" if err.status < 500 else "error"

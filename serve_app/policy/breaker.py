@@ -48,6 +48,15 @@ class CircuitBreakers:
             # A failed probe re-opens for a full cooldown.
             s.opened_at, s.probe_at = self.clock(), None
 
+    def blocked(self, model: str) -> bool:
+        """Whether allow() would say no now, without taking the probe slot."""
+        s = self._states.get(model)
+        if s is None or s.opened_at is None:
+            return False
+        now = self.clock()
+        probe_due = s.probe_at is None or now - s.probe_at >= self.cooldown_s
+        return not (now - s.opened_at >= self.cooldown_s and probe_due)
+
     def is_open(self, model: str) -> bool:
         s = self._states.get(model)
         return s is not None and s.opened_at is not None

@@ -108,6 +108,12 @@ class LoadTracker:
 
         return release
 
+    def saturated(self, model: str, capacity: int) -> bool:
+        """Its capacity share in flight and back-pressure still counting: a
+        call now would queue behind a full queue and be turned back."""
+        return (self._in_flight.get(model, 0) >= capacity
+                and self._decayed(model, self.clock()) >= 0.5)
+
     def overloaded(self, model: str) -> None:
         now = self.clock()
         self._pressure[model] = _Pressure(self._decayed(model, now) + 1.0, now)

@@ -8,7 +8,7 @@ import pytest
 from serve_app.config.schema import DryRunEngine as DryRunSettings
 from serve_app.engines.dry_run import DryRunEngine
 from serve_app.errors import AllCandidatesFailed, ClientError, NotFound, UpstreamError
-from serve_app.metrics import FALLBACKS, MemoryMetrics
+from serve_app.metrics import FALLBACKS, REQUESTS, MemoryMetrics
 from serve_app.protocol import ChatRequest, CompletionRequest
 from serve_app.report import DecisionLog
 from serve_app.service import RequestMeta, RouterService
@@ -414,3 +414,31 @@ async def test_in_flight_is_released_by_streams_and_cancellation():
     del routed  # a stream nobody iterates (client gone before the body)
     gc.collect()
     assert in_flight(svc)["a"] == 0
+
+
+async def test_every_breaker_open_sheds_before_classifying():
+    calls = []
+    svc, metrics = service({"a": dry("a", fail={"mode": "error"}), "b": dry("b", fail={"mode": "error"})},
+                     policy={"circuit_breaker": {"failure_threshold": 1, "cooldown_s": 60}})
+    inner = svc.classify
+
+    async def counting(text, tenant="default"):
+        calls.append(text)
+        return await inner(text, tenant)
+
+    svc.classify = counting
+    with pytest.raises(AllCandidatesFailed):
+        await svc.route("chat", chat("first"), META)  # opens both breakers
+    with pytest.raises(AllCandidatesFailed) as exc:
+        await svc.route("chat", chat("second"), META)
+    assert calls == ["user: first"]  # the second request never reached the classifier
+    assert exc.value.status == 503 and exc.value.attempts == [("a", "circuit_open"), ("b", "circuit_open")]
+    assert metrics.counts[(REQUESTS, "none", "none", "none", "bypass", "shed")] == 1
+
+
+async def test_one_model_still_open_means_no_shedding():
+    svc, _ = service({"a": dry("a", fail={"mode": "error"}), "b": dry("b")},
+                     policy={"circuit_breaker": {"failure_threshold": 1, "cooldown_s": 60}})
+    assert (await svc.route("chat", chat(), META)).model == "b"
+    assert svc.caller.breakers.is_open("a") and svc.caller.hopeless() is None
+    assert (await svc.route("chat", chat(), META)).model == "b"

@@ -52,3 +52,14 @@ def test_success_resets_the_count():
     b.success("m")
     b.failure("m")
     assert b.allow("m")
+
+
+def test_blocked_peeks_without_taking_the_probe():
+    now = [0.0]
+    b = CircuitBreakers(1, 10, lambda: now[0])
+    b.failure("m")
+    assert b.blocked("m")
+    now[0] = 11
+    assert not b.blocked("m") and not b.blocked("m")  # a probe is due, and peeking twice leaves it due
+    assert b.allow("m")  # the probe
+    assert b.blocked("m")  # now in flight: others wait

@@ -194,3 +194,17 @@ def test_load_can_be_turned_off():
     cfg = config(pair(), policy={"load": {"enabled": False}})
     assert decide(signals(), AUTO, cfg, {"a": load(16), "b": load(0)}).targets[0] == "a"
     assert decide(signals(), AUTO, config(pair()), None).targets[0] == "a"
+
+
+def test_saturated_needs_a_full_share_in_flight_and_recent_back_pressure():
+    now = [0.0]
+    t = LoadTracker(5.0, clock=lambda: now[0])
+    releases = [t.acquire("m") for _ in range(2)]
+    assert not t.saturated("m", 2)  # full, but nobody pushed back
+    t.overloaded("m")
+    assert t.saturated("m", 2) and not t.saturated("m", 3)
+    releases[0]()
+    assert not t.saturated("m", 2)  # room again
+    t.acquire("m")
+    now[0] = 10.0  # two half-lives: the pressure has faded below half
+    assert not t.saturated("m", 2)
