@@ -40,11 +40,13 @@ def build_app(args: dict):
     # against the model it loads, the cache sizes (and separates) its vectors by it.
     space = embedding_space(clf.encoder, clf.backend, clf.max_tokens)
     learning, memory = _learning(cfg, space)
-    classifier = Classifier.options(
-        name="Classifier",
-        user_config=clf.batching.model_dump(),
-        **clf.deployment.serve_options(),
-    ).bind(clf.model_dump(mode="json"), space.dim, learning, memory)
+    classifier = None  # classifier.placement ingress: each Ingress replica runs it
+    if clf.placement == "deployment":
+        classifier = Classifier.options(
+            name="Classifier",
+            user_config=clf.batching.model_dump(),
+            **clf.deployment.serve_options(),
+        ).bind(clf.model_dump(mode="json"), space.dim, learning, memory)
 
     models = {m.name: bind_model(m) for m in cfg.models}
     cache = None

@@ -63,8 +63,7 @@ def build_ingress():
         def __init__(self, config: dict, classifier, models: dict, cache=None, memory=None):
             self.config = RouterConfig.model_validate(config)
             self.metrics = RayMetrics()
-            clf = self.config.classifier
-            self.classifier = RemoteClassifier(classifier, self.config.policy, clf.timeout_s)
+            self.classifier = _classifier(self.config, classifier, memory, self.metrics)
             self.models = {name: RemoteModel(name, h) for name, h in models.items()}
             self.cache = RemoteCache(cache, self.config.cache.lookup_timeout_s) if cache is not None else None
             log_cfg = self.config.ingress.decision_log
@@ -216,6 +215,24 @@ def build_ingress():
 def _log_failure(task: asyncio.Task) -> None:
     if not task.cancelled() and task.exception() is not None:
         logging.getLogger("ray.serve.triage.learning").warning("header feedback not stored: %s", task.exception())
+
+
+def _classifier(cfg: RouterConfig, handle, memory, metrics) -> RemoteClassifier:
+    """The Classifier deployment's handle, or (classifier.placement: ingress)
+    a LocalClassifier in this replica; both behind the same fail-closed timeout."""
+    clf = cfg.classifier
+    if clf.placement == "deployment":
+        return RemoteClassifier.over_handle(handle, cfg.policy, clf.timeout_s)
+    from serve_app.classifier.encoder import embedding_space
+    from serve_app.classifier.local import Batcher, LocalClassifier
+
+    local = LocalClassifier(clf, metrics, embedding_space(clf.encoder, clf.backend, clf.max_tokens).dim)
+    batch = Batcher(local.classify_batch, clf.batching.max_batch_size)
+    return RemoteClassifier(lambda text, tenant: batch((text, tenant)), _always_ready, cfg.policy, clf.timeout_s)
+
+
+async def _always_ready() -> bool:
+    return True
 
 
 def _privacy_guard(cfg: RouterConfig, metrics):

@@ -133,27 +133,36 @@ class RouterService:
         t0 = self.clock()
         decision = signals = None
         privacy: dict = {}
-        log: dict = {}  # what the decision log reports beside the decision
+        stages = Laps(self.clock, t0)
+        # What the decision log reports beside the decision; stages_ms: where the router's time went.
+        log: dict = {"stages_ms": stages.ms}
         try:
             text = req.prompt_text()
             self._check_limits(req, text)                                   # 1. check
             self._shed_if_hopeless()
+            stages.lap("check")
             classified = await self.classify(text, meta.tenant)             # 2. classify
+            stages.lap("classify")
             facts = self._facts(kind, req, meta)
             decision, signals = await self._decide(text, classified, facts, privacy)  # 3. decide
+            stages.lap("decide")
             decision, signals, consulted = await self._consult(text, classified, signals, facts, decision,
                                                                meta, privacy, log)
+            if consulted:
+                stages.lap("meta_router")
             trig = escalation_trigger(decision, signals, meta.escalate, self.config.escalation)
             if trig is not None:                                            # (to a person)
                 return await self._escalate(kind, req, meta, decision, trig, consulted, t0, log)
             plan = self._plan(kind, req, meta, decision, signals)
             if plan.read:                                                   # 4. cache
                 hit = await self.cache.lookup(plan.query)
+                stages.lap("cache")
                 if hit is not None:
-                    return self._from_cache(req, meta, decision, hit, t0, consulted)
+                    return self._from_cache(req, meta, decision, hit, t0, consulted, log)
             redaction = await self._redact(req, decision, privacy)
             answer = await self.caller.call(kind, req, meta.request_id,     # 5. models
                                             decision, redaction)
+            stages.lap("models")  # model time included: the header's overhead excludes it
             routed = self._answered(req, meta, decision, signals, plan, answer, t0, privacy, log)
             routed.meta = consulted
             return routed
@@ -282,7 +291,7 @@ class RouterService:
                           meta.tenant, meta.cache_control, explicit)
 
     def _from_cache(self, req, meta: RequestMeta, decision: Decision, hit: CacheHit, t0: float,
-                    consulted: MetaReport | None) -> Routed:
+                    consulted: MetaReport | None, log: dict) -> Routed:
         overhead = self.clock() - t0
         routed = Routed(decision=decision, model=hit.model, attempts=[], overhead_ms=overhead * 1000,
                         cache="hit", similarity=hit.similarity, meta=consulted)
@@ -290,8 +299,7 @@ class RouterService:
             routed.stream = replay(hit.response)
         else:
             routed.body = hit.response
-        self._report(meta, decision, hit.model, [], overhead, "ok", cache="hit",
-                     log={"meta_router": consulted.summary()} if consulted else None)
+        self._report(meta, decision, hit.model, [], overhead, "ok", cache="hit", log=log)
         return routed
 
     def _answered(self, req, meta: RequestMeta, decision: Decision, signals: Signals, plan: CachePlan,
@@ -368,6 +376,20 @@ class RouterService:
                 privacy: dict | None = None, log: dict | None = None) -> None:
         self.reporter.request(meta.request_id, meta.tenant, decision, model, attempts, overhead_s, status,
                               error=error, cache=cache, **({"privacy": privacy} if privacy else {}), **(log or {}))
+
+
+class Laps:
+    """Milliseconds per stage of one request, for the decision log."""
+
+    def __init__(self, clock: Callable[[], float], start: float):
+        self.clock = clock
+        self.last = start
+        self.ms: dict[str, float] = {}
+
+    def lap(self, stage: str) -> None:
+        now = self.clock()
+        self.ms[stage] = round((now - self.last) * 1000, 3)
+        self.last = now
 
 
 def _status(err: TriageError) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Awaitable, Callable
 
 from serve_app.config.schema import PolicyConfig
 from serve_app.policy.signals import Signals
@@ -21,14 +22,24 @@ UNAVAILABLE_KIND = "classifier_unavailable"
 
 
 class RemoteClassifier:
-    def __init__(self, handle, policy: PolicyConfig, timeout_s: float):
-        self.handle = handle
+    """`call(text, tenant)` and `ready()` reach the classifier wherever it runs."""
+
+    def __init__(self, call: Callable[[str, str], Awaitable[Signals]], ready: Callable[[], Awaitable[bool]],
+                 policy: PolicyConfig, timeout_s: float):
+        self.call = call
+        self._ready = ready
         self.policy = policy
         self.timeout_s = timeout_s
 
+    @classmethod
+    def over_handle(cls, handle, policy: PolicyConfig, timeout_s: float) -> "RemoteClassifier":
+        """The Classifier deployment, through its Serve handle."""
+        return cls(lambda text, tenant: handle.classify.remote(text, tenant), lambda: handle.ready.remote(),
+                   policy, timeout_s)
+
     async def classify(self, text: str, tenant: str = "default") -> Signals:
         try:
-            return await asyncio.wait_for(self.handle.classify.remote(text, tenant), self.timeout_s)
+            return await asyncio.wait_for(self.call(text, tenant), self.timeout_s)
         except asyncio.TimeoutError:
             log.warning("classifier gave no verdict within %.2fs; routing degraded", self.timeout_s)
         except Exception as exc:  # noqa: BLE001 - any failure degrades the same way
@@ -37,7 +48,7 @@ class RemoteClassifier:
 
     async def ready(self) -> bool:
         try:
-            return bool(await self.handle.ready.remote())
+            return bool(await self._ready())
         except Exception:  # noqa: BLE001
             return False
 

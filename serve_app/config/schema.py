@@ -272,6 +272,11 @@ class ClassifierConfig(Strict):
     torch_threads: int | None = Field(None, ge=1)
     # max_ongoing_requests must be at least the batch size, or batches never fill.
     deployment: DeploymentSettings = DeploymentSettings(num_cpus=0.5, max_ongoing_requests=64)
+    # deployment: a Classifier deployment batches for every Ingress replica
+    # (and holds the GPU where there is one). ingress: each Ingress replica
+    # runs the classifier itself: one handle hop less per request, no
+    # Classifier replica (README "Router overhead" measures both on CPU).
+    placement: Literal["deployment", "ingress"] = "deployment"
 
 
 # ---------------------------------------------------------------------- policy
@@ -614,6 +619,9 @@ def cross_check(cfg: RouterConfig):
     for j, domain in enumerate(cfg.policy.reasoning.domains):
         if domain not in cfg.domains():
             yield f"policy.reasoning.domains.{j}", f"unknown domain {domain!r} (add exemplars to define it)"
+    if clf.placement == "ingress" and cfg.learning.enabled:
+        yield ("classifier.placement", "ingress placement does not take learning yet (`triage learn --apply` "
+               "reconfigures the Classifier deployment); use placement: deployment with learning on")
     meta = cfg.policy.meta_router
     if meta.model and cfg.model(meta.model) is None:
         yield "policy.meta_router.model", f"unknown model {meta.model!r}"

@@ -114,7 +114,7 @@ class StuckHandle:
         self.classify = self
         self.fail = fail
 
-    def remote(self, text):
+    def remote(self, text, tenant="default"):
         async def never():
             if self.fail:
                 raise RuntimeError("replica died")
@@ -125,17 +125,17 @@ class StuckHandle:
 @pytest.mark.parametrize("fail", [False, True])
 async def test_no_classifier_verdict_fails_closed(fail):
     policy = PolicyConfig()
-    clf = RemoteClassifier(StuckHandle(fail), policy, timeout_s=0.05)
+    clf = RemoteClassifier.over_handle(StuckHandle(fail), policy, timeout_s=0.05)
     signals = await asyncio.wait_for(clf.classify("hello"), 5)
     assert signals.degraded and signals.sensitive and signals.jailbreak_prob == 1.0
-    clean = await RemoteClassifier(StuckHandle(fail), PolicyConfig(unclassified_jailbreak="assume_clean"),
+    clean = await RemoteClassifier.over_handle(StuckHandle(fail), PolicyConfig(unclassified_jailbreak="assume_clean"),
                                    0.05).classify("x")
     assert clean.jailbreak_prob == 0.0 and clean.sensitive
 
 
 async def test_a_blocking_router_refuses_unclassified_requests_with_503():
     flag = config()
-    signals = await RemoteClassifier(StuckHandle(True), flag.policy, 0.05).classify("x")
+    signals = await RemoteClassifier.over_handle(StuckHandle(True), flag.policy, 0.05).classify("x")
     decision = decide(signals, RequestFacts(), flag)  # flag: served locally, flagged
     assert decision.jailbreak and decision.sensitive
     block = config(policy={"jailbreak_action": "block"})

@@ -205,6 +205,10 @@ async def test_decision_log_is_one_json_line_per_request_in_its_file(tmp_path):
     assert first["request_id"] == "r9" and first["tenant"] == "acme" and first["model"] == "a"
     assert first["status"] == "ok" and first["decision"]["tier"] == "slm"
     assert second["request_id"] == "r10" and second["status"] == "client_error" and second["decision"] is None
+    # Where the router's time went, per stage: the whole path for the answer, up to the failure for the error.
+    assert list(first["stages_ms"]) == ["check", "classify", "decide", "models"]
+    assert all(v >= 0 for v in first["stages_ms"].values())
+    assert list(second["stages_ms"]) == ["check", "classify"]
 
 
 async def test_concurrent_requests_are_independent():

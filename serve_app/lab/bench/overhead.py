@@ -89,6 +89,7 @@ def run(requests: int = 200, out: str = "loadtest/results/overhead.json", throug
         base_url = _deploy(serve, config)
         result["machine"]["env_seen_by_ray_workers"] = ray.get(_probe_env(ray).remote())
         result["settings"]["classifier_token_budget"] = _token_budget(config)
+        result["settings"]["classifier_placement"] = _load(config).classifier.placement
         asyncio.run(_measure_then_stop(serve, base_url, prompts, requests, warmup, result, state))
     finally:
         if not state["serve_down"]:
@@ -138,11 +139,15 @@ def _build_prompts() -> dict:
     return out
 
 
-def _token_budget(config: Path) -> int:
-    """Content tokens the classifier keeps (max_tokens minus [CLS] and [SEP])."""
+def _load(config: Path):
     from serve_app.config import load_config
 
-    return load_config(str(config)).classifier.max_tokens - 2
+    return load_config(str(config))
+
+
+def _token_budget(config: Path) -> int:
+    """Content tokens the classifier keeps (max_tokens minus [CLS] and [SEP])."""
+    return _load(config).classifier.max_tokens - 2
 
 
 def _machine(ray) -> dict:
@@ -231,10 +236,13 @@ async def _measure(serve, base_url: str, prompts: dict, n: int, warmup: int, res
     limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
     async with httpx.AsyncClient(base_url=base_url, timeout=120, limits=limits) as client:
         result["http"] = await _http_phase(client, prompts, n, warmup)
-        handle = serve.get_deployment_handle("Classifier", app_name=ROUTER_APP)
-        result["handle_roundtrip"] = await _roundtrip(handle, n)
-        result["classifier"] = await _classifier_phase(handle, prompts, n)
-        result["classifier_concurrent"] = await _classifier_concurrent(handle, prompts["~20"], n)
+        if result["settings"]["classifier_placement"] == "deployment":
+            handle = serve.get_deployment_handle("Classifier", app_name=ROUTER_APP)
+            result["handle_roundtrip"] = await _roundtrip(handle, n)
+            result["classifier"] = await _classifier_phase(handle, prompts, n)
+            result["classifier_concurrent"] = await _classifier_concurrent(handle, prompts["~20"], n)
+        else:  # inside the Ingress: no handle to time it through
+            result["classifier"] = []
         result["router_by_size"] = await _size_phase(client, prompts, n, warmup)
 
 
@@ -315,7 +323,8 @@ def main(argv: list[str] | None = None, prog: str | None = None) -> int:
     p.add_argument("--warmup", type=int, default=WARMUP, help="warm-up requests before each measurement")
     p.add_argument("--throughput-optimized", action="store_true", help=f"set {ENV_FLAG}=1 before Ray starts")
     p.add_argument("--config", type=Path, default=CONFIG,
-                   help="router config (default: overhead_router.yaml; overhead_learning_router.yaml adds learning)")
+                   help="router config (default: overhead_router.yaml; overhead_learning_router.yaml adds learning, "
+                        "overhead_ingress_router.yaml puts the classifier in the Ingress)")
     a = p.parse_args(argv)
     return run(requests=a.requests, out=a.out, warmup=a.warmup, throughput_optimized=a.throughput_optimized,
                config=a.config)

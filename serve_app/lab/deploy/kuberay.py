@@ -118,7 +118,8 @@ def gpu_replicas(cfg: RouterConfig) -> dict[str, list[float]]:
 
 def cpu_replicas(cfg: RouterConfig) -> list[float]:
     """num_cpus of every CPU-only replica at max scale (GPU models run on GPU pods)."""
-    settings = [cfg.ingress.deployment, cfg.classifier.deployment]
+    settings = [cfg.ingress.deployment]
+    settings += [cfg.classifier.deployment] if cfg.classifier.placement == "deployment" else []
     settings += [m.deployment for m in cfg.models if m.deployment.num_gpus == 0]
     settings += [section.deployment for section in (cfg.cache, cfg.learning) if section.enabled]
     return [d.num_cpus for d in settings for _ in range(max_replicas(d))]

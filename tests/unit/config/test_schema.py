@@ -126,3 +126,8 @@ def test_reasoning_domains_must_exist():
     found = problems({"models": pool(), "policy": {"reasoning": {"domains": ["math", "astrology"]}}})
     assert "policy.reasoning.domains.1" in found
     assert parse_config({"models": pool(), "policy": {"reasoning": {"domains": ["math"]}}})
+
+
+def test_ingress_placement_with_learning_is_refused():
+    got = problems({"models": pool(), "classifier": {"placement": "ingress"}, "learning": {"enabled": True}})
+    assert "ingress placement does not take learning" in got["classifier.placement"]

@@ -26,7 +26,7 @@ from serve_app.config.files import validate_file
 from serve_app.config.schema import RouterConfig
 from serve_app.errors import ConfigError
 from serve_app.lab.deploy import kuberay
-from serve_app.lab.deploy.kuberay import cpu_replicas, gpu_replicas, nodes_needed, replica_gpus
+from serve_app.lab.deploy.kuberay import cpu_replicas, gpu_replicas, max_replicas, nodes_needed, replica_gpus
 from tests.unit.factories import REPO_ROOT
 
 ROOT = REPO_ROOT
@@ -211,6 +211,12 @@ def test_cpu_replicas_count_the_cache_and_the_outcome_memory_when_on():
         "cache": cfg.cache.model_copy(update={"enabled": True}),
         "learning": cfg.learning.model_copy(update={"enabled": True})}))
     assert sorted(on) == sorted(off + [cfg.cache.deployment.num_cpus, cfg.learning.deployment.num_cpus])
+
+
+def test_cpu_replicas_leave_out_the_classifier_placed_in_the_ingress():
+    cfg = router()
+    inside = cfg.model_copy(update={"classifier": cfg.classifier.model_copy(update={"placement": "ingress"})})
+    assert len(cpu_replicas(inside)) == len(cpu_replicas(cfg)) - max_replicas(cfg.classifier.deployment)
 
 
 def test_the_local_profile_fits_a_two_core_machine():
