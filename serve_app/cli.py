@@ -34,6 +34,7 @@ COMMANDS: dict[tuple[str, ...], tuple[str, str]] = {
     ("bench", "encoder-speed"): ("serve_app.lab.bench.encoder_speed", "encoder backends: speed and accuracy cost"),
     ("bench", "cache-quality"): ("serve_app.lab.bench.cache_quality", "semantic cache hit rate and wrong hits on pairs"),
     ("bench", "cache-speed"): ("serve_app.lab.bench.cache_speed", "cache store insert rate and lookup latency by size"),
+    ("bench", "meta-router"): ("serve_app.lab.bench.meta_router", "LLM meta-router: routed tier/domain accuracy with and without, share consulted, latency"),
     ("bench", "cache-e2e"): ("serve_app.lab.bench.cache_e2e", "a cache hit through the router versus a miss"),
     ("bench", "gateways"): ("serve_app.lab.bench.gateways", "Triage vs LiteLLM's proxy in front of one fast upstream"),
     ("bench", "ingress-failover"): ("serve_app.lab.bench.ingress_failover", "what clients see when an Ingress replica dies"),

@@ -12,6 +12,7 @@ import argparse
 import json
 from pathlib import Path
 
+from serve_app.lab.card_meta import meta_router_section
 from serve_app.lab.card_routing import routing_section, success_section, targets_section
 
 COMMANDS = """\
@@ -231,6 +232,7 @@ def render(d: Path) -> str:
                   "(the table's train time is for 600 steps with other jobs on the cores), and serving it needs the "
                   "adapters merged into the encoder before the ONNX int8 export. The shipped heads instead train on "
                   "all rows (frozen features are computed once and cached), which a 600-step run does not show.", ""]
+    lines += meta_router_section(_load(d, "meta_router.json"))
     lines += ["## Limitations", "",
               "- Tier labels come from per-source rules (README of the datasets). Every short question in training is an "
               "NQ lookup (slm), while the held-out rules call PubMedQA and StrategyQA questions srm/lrm: the model calls "
