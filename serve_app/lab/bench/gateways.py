@@ -68,6 +68,7 @@ GATEWAYS = (
     Spec("litellm-2w-complexity", "LiteLLM 2w + complexity", "litellm", {"workers": 2, "classifier": "heuristic"}),
     Spec("litellm-1w-complexity-v2", "LiteLLM 1w + compl. v2", "litellm", {"workers": 1, "classifier": "heuristic_v2"}),
     Spec("triage", "Triage", "triage"),
+    Spec("triage-ingress", "Triage, clf in ingress", "triage", {"placement": "ingress"}),
     Spec("direct-end", "direct, again at end", "direct"),
 )
 
@@ -224,11 +225,12 @@ def _start_gateway(spec: Spec, ctx: Context, entry: dict) -> tuple[procs.Gateway
         procs.wait_log(gw, "Application startup complete.", workers, STARTUP_TIMEOUT_S["litellm"])
         labels = litellm_proxy.LABEL_HEADERS
     else:
-        router, serve_cfg = triage_gateway.write_configs(ctx.work, ctx.upstream_url, port)
+        placement = spec.params.get("placement", "deployment")
+        router, serve_cfg = triage_gateway.write_configs(ctx.work, ctx.upstream_url, port, spec.name, placement)
         argv = triage_gateway.command(serve_cfg)
         from serve_app.config import load_config
 
-        entry["settings"] = {"router_config": triage_gateway.router_config(ctx.upstream_url),
+        entry["settings"] = {"router_config": triage_gateway.router_config(ctx.upstream_url, placement),
                              "serve_config": triage_gateway.serve_config(router, port), "command": argv,
                              "env": triage_gateway.ENV,
                              "classifier_in_effect": load_config(str(router)).classifier.model_dump(mode="json")}
@@ -335,6 +337,7 @@ def _write(result: dict, path: Path) -> None:
     rows = summarize(result)
     result["summary"] = rows
     result["triage_against_litellm"] = compare(rows)
+    result["triage_ingress_against_litellm"] = compare(rows, subject="triage-ingress")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(result, indent=1) + "\n")
     png = path.with_suffix(".png")

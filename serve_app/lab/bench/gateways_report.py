@@ -109,10 +109,12 @@ def table(result: dict) -> str:
             f"{_f(r[f'{C16_LONG}.rps'], 9)}{_f(r[f'{C16_SHORT}.gateway_cpu_ms'], 8)}"
             f"{_f(r[f'{C16_LONG}.gateway_cpu_ms'], 8)}{r['errors']:>8}")
     lines += ["", *facts(result)]
-    comparisons = compare(rows)
-    if comparisons:
+    for subject in ("triage", "triage-ingress"):
+        comparisons = compare(rows, subject=subject)
+        if not comparisons:
+            continue
         lines.append("")
-        lines.append(f"{'triage against':<26}{'c=1 added p50 diff ~20 / ~200':>32}{'c=16 req/s ratio ~20 / ~200':>30}")
+        lines.append(f"{subject + ' against':<26}{'c=1 added p50 diff ~20 / ~200':>32}{'c=16 req/s ratio ~20 / ~200':>30}")
         for c in comparisons:
             lines.append(f"  {c['against']:<24}{_f(c['c1_short_added_p50_diff_ms'], 16, sign=True)} ms"
                          f"{_f(c['c1_long_added_p50_diff_ms'], 9, sign=True)} ms"

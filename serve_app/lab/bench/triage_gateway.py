@@ -36,12 +36,16 @@ ENV = {
 }
 
 
-def router_config(upstream_url: str) -> dict:
-    """One openai-engine model per tier, all at the upstream (upstream_url without /v1)."""
+def router_config(upstream_url: str, placement: str = "deployment") -> dict:
+    """One openai-engine model per tier, all at the upstream (upstream_url without /v1);
+    the classifier where `placement` says (classifier.placement)."""
     models = [{"name": f"bench-{tier}", "tiers": [tier],
                "engine": {"type": "openai", "base_url": f"{upstream_url}/v1", "remote_model": UPSTREAM_MODEL}}
               for tier in TIERS]
-    return {"models": models, "auth": {"tenants": {TENANT: KEY_ENV}}}
+    config = {"models": models, "auth": {"tenants": {TENANT: KEY_ENV}}}
+    if placement != "deployment":
+        config["classifier"] = {"placement": placement}
+    return config
 
 
 def serve_config(router_path: Path, port: int) -> dict:
@@ -53,16 +57,17 @@ def serve_config(router_path: Path, port: int) -> dict:
     }
 
 
-def write_configs(folder: Path, upstream_url: str, port: int) -> tuple[Path, Path]:
+def write_configs(folder: Path, upstream_url: str, port: int, name: str = "triage",
+                  placement: str = "deployment") -> tuple[Path, Path]:
     """(router config, Serve config), checked with the router's own loader."""
     import yaml
 
     from serve_app.config import load_config
 
-    router = folder / "triage-router.yaml"
-    router.write_text(yaml.safe_dump(router_config(upstream_url), sort_keys=False))
+    router = folder / f"{name}-router.yaml"
+    router.write_text(yaml.safe_dump(router_config(upstream_url, placement), sort_keys=False))
     load_config(str(router))  # a bad config fails here, not after a minute of Ray start-up
-    serve = folder / "triage-serve.yaml"
+    serve = folder / f"{name}-serve.yaml"
     serve.write_text(yaml.safe_dump(serve_config(router, port), sort_keys=False))
     return router, serve
 

@@ -82,3 +82,13 @@ def test_triage_command_and_environment(monkeypatch, tmp_path):
     assert env[triage_gateway.KEY_ENV] == "sk-test" and env["RAY_SERVE_THROUGHPUT_OPTIMIZED"] == "1"
     # Ray's token auth stays on, as shipped, with a token of its own (not ~/.ray/auth_token).
     assert env["RAY_AUTH_MODE"] == "token" and len(env["RAY_AUTH_TOKEN"]) == 64
+
+
+def test_the_ingress_variant_places_the_classifier_in_the_ingress(tmp_path):
+    from serve_app.config import load_config
+
+    router_path, _ = triage_gateway.write_configs(tmp_path, UP, 8123, "triage-ingress", "ingress")
+    assert router_path.name == "triage-ingress-router.yaml"
+    assert load_config(str(router_path)).classifier.placement == "ingress"
+    default_path, _ = triage_gateway.write_configs(tmp_path, UP, 8124)
+    assert load_config(str(default_path)).classifier.placement == "deployment"
