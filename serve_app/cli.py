@@ -30,6 +30,7 @@ COMMANDS: dict[tuple[str, ...], tuple[str, str]] = {
     ("experiment", "success-models"): ("serve_app.lab.outcomes.research", "the success-model grid: every choice on val"),
     ("experiment", "lora"): ("serve_app.lab.training.lora_experiment", "frozen vs LoRA encoder at equal steps"),
     ("bench", "overhead"): ("serve_app.lab.bench.overhead", "router overhead vs a direct model call (dry_run models)"),
+    ("bench", "profile"): ("serve_app.lab.bench.profile", "CPU per routed request by replica and stage at c=16, with py-spy flame graphs"),
     ("bench", "classifier-latency"): ("serve_app.lab.bench.classifier_latency", "one-prompt classifier latency by prompt size"),
     ("bench", "encoder-speed"): ("serve_app.lab.bench.encoder_speed", "encoder backends: speed and accuracy cost"),
     ("bench", "cache-quality"): ("serve_app.lab.bench.cache_quality", "semantic cache hit rate and wrong hits on pairs"),
