@@ -225,8 +225,10 @@ class RouterService:
         why, reason = trig
         ticket = escalation.new_ticket()
         log["escalation"] = {"ticket": ticket, "trigger": why, "reason": reason}
+        withheld = not cfg.include_sensitive_text and await self._private(req.prompt_text(), decision)
         body = escalation.payload(ticket, tenant=meta.tenant, request_id=meta.request_id, kind=kind, trigger=why,
-                                  reason=reason, decision=decision, body=req.model_dump(exclude_none=True), cfg=cfg)
+                                  reason=reason, decision=decision, body=req.model_dump(exclude_none=True),
+                                  withheld=withheld)
         try:
             delivery = await self.webhook.deliver(ticket, body)
         except TriageError:
@@ -244,6 +246,16 @@ class RouterService:
             routed.body = answer
         self._report(meta, decision, escalation.MODEL, [], overhead, "escalated", log=log)
         return routed
+
+    async def _private(self, text: str, decision: Decision) -> bool:
+        """Whether a request leaving for the escalation webhook is private. The
+        decision's verdict has the privacy detector in it only when a cloud
+        model was a candidate; the webhook is outside too, so it runs here
+        otherwise (no verdict: private, fail closed)."""
+        if decision.sensitive or decision.uncertain or self.privacy is None:
+            return decision.sensitive or decision.uncertain
+        findings = await self.privacy.check(text)
+        return findings is None or findings.sensitive
 
     async def _redact(self, req, decision: Decision, privacy: dict):
         if not decision.redact:

@@ -25,12 +25,11 @@ def new_ticket() -> str:
 
 
 def payload(ticket: str, *, tenant: str, request_id: str, kind: str, trigger: str, reason: str,
-            decision: Decision, body: dict, cfg: EscalationConfig) -> dict:
-    """What the receiver gets. A sensitive request's body is withheld
-    (escalation.include_sensitive_text false): the person sees that it was
-    sensitive, who sent it and why it came to them, and follows up through
-    the tenant, not through the webhook."""
-    withheld = (decision.sensitive or decision.uncertain) and not cfg.include_sensitive_text
+            decision: Decision, body: dict, withheld: bool) -> dict:
+    """What the receiver gets. A sensitive request's body is withheld (the
+    service decides, escalation.include_sensitive_text): the person sees that
+    it was sensitive, who sent it and why it came to them, and follows up
+    through the tenant, not through the webhook."""
     return {
         "type": "triage.escalation",
         "ticket": ticket,

@@ -27,7 +27,7 @@ def models(meta_locality="local"):
             model("meta", ["lrm"], cost=5.0, locality=meta_locality)]
 
 
-def service(sig, meta_engine, *, webhook=None, meta_locality="local", log_dir=None, **sections):
+def service(sig, meta_engine, *, webhook=None, meta_locality="local", log_dir=None, privacy=None, **sections):
     sections.setdefault("policy", {"meta_router": {"enabled": True, "model": "meta", "tier_margin": 0.05,
                                                    "timeout_s": 0.2}})
     if log_dir is not None:
@@ -41,7 +41,7 @@ def service(sig, meta_engine, *, webhook=None, meta_locality="local", log_dir=No
     engines = {"small": dry("small"), "large": dry("large"), "meta": meta_engine}
     log = DecisionLog(cfg.ingress.decision_log, "t") if log_dir is not None else None
     svc = RouterService(cfg, classify, {n: InProcess(e) for n, e in engines.items()}, metrics,
-                        webhook=webhook, decision_log=log)
+                        webhook=webhook, decision_log=log, privacy=privacy)
     return svc, metrics
 
 
@@ -150,3 +150,30 @@ async def test_small_and_large_models_untouched_when_escalated():
         svc.caller.models = {"small": InProcess(small), "large": InProcess(large)}
         await svc.route("chat", chat(), RequestMeta("r5", escalate=True))
     assert small.calls == 0 and large.calls == 0
+
+
+class Verdict:
+    """The privacy detector's verdict, fixed (None: no verdict)."""
+
+    def __init__(self, sensitive):
+        self.sensitive = sensitive
+        self.checked: list[str] = []
+
+    async def check(self, text):
+        self.checked.append(text)
+        if self.sensitive is None:
+            return None
+        return type("Findings", (), {"sensitive": self.sensitive, "kinds": ("person",) if self.sensitive else ()})()
+
+
+@pytest.mark.parametrize("verdict, withheld", [(True, True), (None, True), (False, False)])
+async def test_the_detector_decides_what_leaves_for_the_webhook_when_no_cloud_model_made_it_run(verdict, withheld):
+    # Every candidate is local, so routing never ran the detector; the webhook is outside, so escalation does.
+    guard = Verdict(verdict)
+    with Receiver() as rx:
+        svc, _ = service(CLEAR, dry("meta"), webhook=Webhook(WebhookTarget(url=rx.url)), privacy=guard,
+                         **escalation(rx.url))
+        await svc.route("chat", chat("Dr. Ana Ruiz treats my knee"), RequestMeta("r6", escalate=True))
+    sent = rx.deliveries[0]["body"]
+    assert guard.checked == ["user: Dr. Ana Ruiz treats my knee"]
+    assert sent["text_withheld"] is withheld and (sent["request"] is None) is withheld
