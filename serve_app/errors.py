@@ -154,6 +154,13 @@ class ShedBeforeWork(AllCandidatesFailed):
     """Every model would be skipped, known before classification: the same
     503 as AllCandidatesFailed, reported with status "shed"."""
 
+    def __init__(self, attempts: list[tuple[str, str]], last: UpstreamError | None = None):
+        super().__init__(attempts, last)
+        self.message = f"{self.message}; refused before classification"
+
+    def __reduce__(self):
+        return (ShedBeforeWork, (self.attempts, None))
+
 
 # --------------------------------------------------------------- operator
 

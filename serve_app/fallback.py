@@ -64,21 +64,25 @@ class FallbackCaller:
         """What the load-aware choice reads (None when it is off)."""
         return self.load.snapshot(self.capacities) if self.config.policy.load.enabled else None
 
-    def hopeless(self) -> list[tuple[str, str]] | None:
-        """(model, reason) for every configured model when each would be
-        skipped right now: its breaker open with no probe due, or this replica
-        holding its whole capacity share in flight after a recent back-pressure
-        rejection. Then no decision can find a model, and the request is
-        refused before the classifier spends anything on it. None otherwise."""
+    def hopeless(self, possible: list[str]) -> list[tuple[str, str]] | None:
+        """(model, reason) for each of the `possible` candidates when every
+        one would be skipped right now: its breaker open with no probe due, or
+        this replica holding its whole capacity share in flight after a recent
+        back-pressure rejection. Then no decision can find a model, and the
+        request is refused before the classifier spends anything on it. None
+        otherwise (also when a possible model is not deployed: that is for the
+        fallback to report)."""
         skipped = []
-        for name in self.capacities:
-            if name in self.models and self.breakers.blocked(name):
+        for name in possible:
+            if name not in self.models:
+                return None
+            if self.breakers.blocked(name):
                 skipped.append((name, CIRCUIT_OPEN))
-            elif name in self.models and self.load.saturated(name, self.capacities[name]):
+            elif self.load.saturated(name, self.capacities[name]):
                 skipped.append((name, OVERLOADED))
             else:
                 return None
-        return skipped
+        return skipped or None
 
     async def call(self, kind: Kind, req, request_id: str, decision: Decision,
                    redaction: RedactedRequest | None = None) -> Answer:

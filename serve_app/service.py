@@ -27,7 +27,7 @@ from serve_app.fallback import Answer, FallbackCaller, ModelCaller
 from serve_app.learning.records import OutcomeRecord
 from serve_app.meta_router import MetaReport, MetaRouter
 from serve_app.policy import Decision, RequestFacts, Signals, decide
-from serve_app.policy.decide import explores
+from serve_app.policy.decide import explores, possible_targets
 from serve_app.policy.escalate import trigger as escalation_trigger
 from serve_app.policy.reasoning import client_switch
 from serve_app.relay import relay, replay
@@ -139,11 +139,11 @@ class RouterService:
         try:
             text = req.prompt_text()
             self._check_limits(req, text)                                   # 1. check
-            self._shed_if_hopeless()
+            facts = self._facts(kind, req, meta)
+            self._shed_if_hopeless(facts)
             stages.lap("check")
             classified = await self.classify(text, meta.tenant)             # 2. classify
             stages.lap("classify")
-            facts = self._facts(kind, req, meta)
             decision, signals = await self._decide(text, classified, facts, privacy)  # 3. decide
             stages.lap("decide")
             decision, signals, consulted = await self._consult(text, classified, signals, facts, decision,
@@ -264,11 +264,12 @@ class RouterService:
         privacy["redacted"] = dict(redaction.counts)  # entity type -> spans; never the values
         return redaction
 
-    def _shed_if_hopeless(self) -> None:
-        """Shed before work: when every model would be skipped (breakers
-        open, or full and pushing back), answer the 503 now instead of after
-        classifying. Not with the cache on: a cached answer needs no model."""
-        if self.cache is None and (skipped := self.caller.hopeless()):
+    def _shed_if_hopeless(self, facts: RequestFacts) -> None:
+        """Shed before work: when every model this request could be sent to
+        would be skipped (breakers open, or full and pushing back), answer the
+        503 now instead of after classifying. Not with the cache on: a cached
+        answer needs no model."""
+        if self.cache is None and (skipped := self.caller.hopeless(possible_targets(facts, self.config))):
             raise ShedBeforeWork(skipped, None)
 
     def _check_limits(self, req, text: str) -> None:

@@ -177,6 +177,35 @@ def tier_order(tier: str, cfg: RouterConfig) -> list[str]:
     return order
 
 
+def possible_targets(facts: RequestFacts, cfg: RouterConfig) -> list[str]:
+    """Every model that could be among this request's candidates, whatever
+    the classifier will say: what shedding before work checks (service.py).
+    Known before classification: a forced or explicit tier, the request's
+    features, its budget. Unknown: the tier (without one forced, any tier),
+    the domain's specialists and the privacy verdict, which can drop cloud
+    models and let later ones move up; so tiers are walked in fallback order,
+    every model of each, until max_attempts models that no verdict can drop
+    (local, and no domain rule needs a capability) are in."""
+    explicit = None if facts.model == "auto" else cfg.model(facts.model)
+    tier = facts.forced_tier if facts.forced_tier in TIERS else None
+    if explicit is not None:
+        tier = tier if tier in explicit.tiers else explicit.tiers[0]
+    if tier is None or any(rule.domain is not None and rule.needs for rule in cfg.capabilities.rules):
+        return [m.name for m in cfg.models]
+    needs = demands(facts.features, "", cfg.capabilities)
+    budget = facts.max_cost_per_mtok
+
+    def fits(m: ModelConfig) -> bool:
+        return needs.satisfied_by(m) and (budget is None or m.cost.blended <= budget)
+
+    out: list[ModelConfig] = [explicit] if explicit is not None and fits(explicit) else []
+    for t in tier_order(tier, cfg):
+        out += [m for m in cfg.models if t in m.tiers and m not in out and fits(m)]
+        if sum(m.locality == "local" for m in out) >= cfg.policy.fallback.max_attempts:
+            break
+    return [m.name for m in out]
+
+
 def _explicit_model(facts: RequestFacts, cfg: RouterConfig) -> ModelConfig | None:
     if facts.model == "auto":
         return None

@@ -7,7 +7,7 @@ import pytest
 
 from serve_app.config.schema import DryRunEngine as DryRunSettings
 from serve_app.engines.dry_run import DryRunEngine
-from serve_app.errors import AllCandidatesFailed, ClientError, NotFound, UpstreamError
+from serve_app.errors import AllCandidatesFailed, ClientError, NotFound, ShedBeforeWork, UpstreamError
 from serve_app.metrics import FALLBACKS, REQUESTS, MemoryMetrics
 from serve_app.protocol import ChatRequest, CompletionRequest
 from serve_app.report import DecisionLog
@@ -440,9 +440,34 @@ async def test_every_breaker_open_sheds_before_classifying():
     assert metrics.counts[(REQUESTS, "none", "none", "none", "bypass", "shed")] == 1
 
 
+async def test_a_forced_tier_sheds_when_its_models_are_blocked_though_others_are_fine():
+    models = [model("a", ["slm"]), model("b", ["srm"], cost=1), model("big", ["llm", "lrm"], cost=9)]
+    svc, metrics = service({"a": dry("a", fail={"mode": "error"}), "b": dry("b", fail={"mode": "error"}),
+                            "big": dry("big")}, models=models,
+                           policy={"circuit_breaker": {"failure_threshold": 1, "cooldown_s": 60},
+                                   "fallback": {"max_attempts": 2, "downgrade": False}})
+    forced = RequestMeta(request_id="r", forced_tier="slm")
+    with pytest.raises(AllCandidatesFailed):
+        await svc.route("chat", chat(), forced)  # a and b fail: both breakers open
+    with pytest.raises(ShedBeforeWork) as exc:
+        await svc.route("chat", chat(), forced)
+    assert exc.value.attempts == [("a", "circuit_open"), ("b", "circuit_open")]
+    # Unforced, the tier is the classifier's to choose, and 'big' could take it.
+    assert svc.caller.hopeless(["a", "b", "big"]) is None
+
+
 async def test_one_model_still_open_means_no_shedding():
     svc, _ = service({"a": dry("a", fail={"mode": "error"}), "b": dry("b")},
                      policy={"circuit_breaker": {"failure_threshold": 1, "cooldown_s": 60}})
     assert (await svc.route("chat", chat(), META)).model == "b"
-    assert svc.caller.breakers.is_open("a") and svc.caller.hopeless() is None
+    assert svc.caller.breakers.is_open("a") and svc.caller.hopeless(["a", "b"]) is None
     assert (await svc.route("chat", chat(), META)).model == "b"
+
+
+def test_a_shed_503_says_it_was_refused_before_classification():
+    import pickle
+
+    err = ShedBeforeWork([("a", "circuit_open")])
+    assert err.status == 503 and err.code == "all_models_overloaded"
+    assert err.message == "no model could answer (a: circuit_open); refused before classification"
+    assert pickle.loads(pickle.dumps(err)).message == err.message

@@ -2,6 +2,7 @@ import pytest
 
 from serve_app.errors import ClientError, NotFound, PolicyRefusal
 from serve_app.policy import RequestFacts, decide
+from serve_app.policy.decide import possible_targets
 from tests.unit.factories import config, model, signals
 
 AUTO = RequestFacts()
@@ -103,3 +104,32 @@ def test_interactive_latency_class_moves_batch_models_back():
     d = decide(signals(), RequestFacts(latency_class="interactive"), config(models))
     assert d.targets == ("fast", "slow-cheap")
     assert decide(signals(), AUTO, config(models)).targets == ("slow-cheap", "fast")
+
+
+def test_possible_targets_without_a_tier_is_every_model():
+    assert possible_targets(RequestFacts(), config()) == [m.name for m in config().models]
+
+
+def test_possible_targets_of_a_forced_tier_stop_once_enough_local_models_are_in():
+    # srm: small-b (local), coder (local), then llm's cloud-llm; then lrm, where
+    # local-lrm is the third local model of max_attempts 3.
+    assert possible_targets(RequestFacts(forced_tier="srm"), config()) == [
+        "small-b", "coder", "cloud-llm", "local-lrm", "cloud-lrm"]
+    assert possible_targets(RequestFacts(forced_tier="slm"), config()) == ["small-a", "small-b", "coder"]
+
+
+def test_possible_targets_always_hold_the_decided_candidates():
+    cfg = config()
+    for facts in (RequestFacts(forced_tier="srm"), RequestFacts(model="coder"),
+                  RequestFacts(forced_tier="llm", features=frozenset({"image"}))):
+        for sig in (signals("slm"), signals("lrm", sensitive=True, kinds=["email"]), signals("llm", domain="code")):
+            try:
+                d = decide(sig, facts, cfg)
+            except PolicyRefusal:
+                continue
+            assert set(d.targets) <= set(possible_targets(facts, cfg)), (facts, d.targets)
+
+
+def test_a_domain_rule_that_needs_a_capability_makes_every_model_possible():
+    cfg = config(capabilities={"rules": [{"domain": "legal", "needs": ["code"]}]})
+    assert len(possible_targets(RequestFacts(forced_tier="slm"), cfg)) == len(cfg.models)
