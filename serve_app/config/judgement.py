@@ -34,6 +34,23 @@ TIER_EXAMPLES: dict[str, str] = {
 }
 
 
+# One example request per default domain (config/schema.py DEFAULT_DOMAINS),
+# for the same reason; operator domains add theirs in domain_examples.
+DOMAIN_EXAMPLES: dict[str, str] = {
+    "math": "Solve for x: 3x + 7 = 22.",
+    "code": "Write a Python function that reverses a linked list.",
+    "reasoning": "If all bloops are razzies and all razzies are lazzies, are all bloops lazzies?",
+    "creative": "Write a poem about the sea at night.",
+    "legal": "Can my landlord keep my deposit if I break the lease early?",
+    "medical": "What are the usual side effects of ibuprofen?",
+    "financial": "Should I pay off my mortgage early or invest the money?",
+    "science": "Why does ice float on water?",
+    "engineering": "How do I size a beam to carry a 2 kN load over 3 m?",
+    "humanities": "What were the main causes of the French Revolution?",
+    "general": "What time zone is Tokyo in?",
+}
+
+
 class MetaRouterConfig(Strict):
     """policy.meta_router: a small LLM asked to choose where the classifier's
     scores leave more than one candidate standing (serve_app/policy/meta.py).
@@ -60,7 +77,7 @@ class MetaRouterConfig(Strict):
     domains: dict[str, str] = Field(default_factory=dict)
     # Example requests per label, shown as answered turns (only for offered labels).
     tier_examples: dict[Tier, str] = Field(default_factory=lambda: dict(TIER_EXAMPLES))
-    domain_examples: dict[str, str] = Field(default_factory=dict)
+    domain_examples: dict[str, str] = Field(default_factory=lambda: dict(DOMAIN_EXAMPLES))
 
     @model_validator(mode="after")
     def _model_named(self):

@@ -625,9 +625,10 @@ def cross_check(cfg: RouterConfig):
     meta = cfg.policy.meta_router
     if meta.model and cfg.model(meta.model) is None:
         yield "policy.meta_router.model", f"unknown model {meta.model!r}"
-    for domain in meta.domains:
-        if domain not in cfg.domains():
-            yield f"policy.meta_router.domains.{domain}", f"unknown domain {domain!r}"
+    for section in ("domains", "domain_examples"):
+        for domain in getattr(meta, section):
+            if domain not in cfg.domains():
+                yield f"policy.meta_router.{section}.{domain}", f"unknown domain {domain!r}"
     for j, rule in enumerate(cfg.capabilities.rules):
         if rule.domain is not None and rule.domain not in cfg.domains():
             yield f"capabilities.rules.{j}.domain", f"unknown domain {rule.domain!r} (add exemplars to define it)"

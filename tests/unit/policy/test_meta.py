@@ -86,3 +86,16 @@ def test_only_exactly_one_offered_label_counts(answer, label):
 def test_an_enabled_meta_router_needs_a_model():
     with pytest.raises(ValueError, match="needs model"):
         MetaRouterConfig(enabled=True)
+
+
+def test_domain_questions_show_an_answered_example_per_offered_domain():
+    msgs = prompt("Is aspirin safe with ibuprofen?", Question("domain", ("medical", "science")), ON)
+    assert [m["content"] for m in msgs[1:] if m["role"] == "assistant"] == ["medical", "science"]
+    assert "subject area" in msgs[0]["content"]
+
+
+def test_unknown_domains_in_meta_router_settings_are_config_errors():
+    from serve_app.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="policy.meta_router.domain_examples.bridges"):
+        config(policy={"meta_router": {"domain_examples": {"bridges": "Is this bridge safe?"}}})
