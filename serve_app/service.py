@@ -132,10 +132,11 @@ class RouterService:
         """kind: "chat" or "completions"; req: a parsed protocol request."""
         t0 = self.clock()
         decision = signals = None
-        privacy: dict = {}
+        privacy: dict = {}  # what the privacy steps found (types, never values)
         stages = Laps(self.clock, t0)
-        # What the decision log reports beside the decision; stages_ms: where the router's time went.
-        log: dict = {"stages_ms": stages.ms}
+        # What the decision log reports beside the decision (empty entries left out);
+        # stages_ms: where the router's time went.
+        log: dict = {"stages_ms": stages.ms, "privacy": privacy}
         try:
             text = req.prompt_text()
             self._check_limits(req, text)                                   # 1. check
@@ -152,7 +153,7 @@ class RouterService:
                 stages.lap("meta_router")
             trig = escalation_trigger(decision, signals, meta.escalate, self.config.escalation)
             if trig is not None:                                            # (to a person)
-                return await self._escalate(kind, req, meta, decision, trig, consulted, t0, log)
+                return await self._escalate(kind, req, text, meta, decision, trig, consulted, t0, log)
             plan = self._plan(kind, req, meta, decision, signals)
             if plan.read:                                                   # 4. cache
                 hit = await self.cache.lookup(plan.query)
@@ -163,13 +164,10 @@ class RouterService:
             answer = await self.caller.call(kind, req, meta.request_id,     # 5. models
                                             decision, redaction)
             stages.lap("models")  # model time included: the header's overhead excludes it
-            routed = self._answered(req, meta, decision, signals, plan, answer, t0, privacy, log)
-            routed.meta = consulted
-            return routed
+            return self._answered(req, meta, decision, signals, plan, answer, t0, consulted, log)
         except TriageError as err:                                         # 6. report
             attempts = getattr(err, "attempts", [])
-            self._report(meta, decision, "none", attempts, self.clock() - t0, _status(err), error=err,
-                         privacy=privacy, log=log)
+            self._report(meta, decision, "none", attempts, self.clock() - t0, _status(err), error=err, log=log)
             if attempts and signals is not None:  # no model could answer: implicit bad outcomes
                 self._learn(meta, signals, decision, None, attempts, "error")
             raise
@@ -217,15 +215,15 @@ class RouterService:
         decision, signals = await self._decide(text, classified, chosen, privacy)
         return decision, signals, report
 
-    async def _escalate(self, kind: Kind, req, meta: RequestMeta, decision: Decision, trig: tuple[str, str],
-                        consulted: MetaReport | None, t0: float, log: dict) -> Routed:
+    async def _escalate(self, kind: Kind, req, text: str, meta: RequestMeta, decision: Decision,
+                        trig: tuple[str, str], consulted: MetaReport | None, t0: float, log: dict) -> Routed:
         """Hand the request to a person: the webhook must take it (with its
         retries) before the client is told so; otherwise a 503 says nothing was queued."""
         cfg = self.config.escalation
         why, reason = trig
         ticket = escalation.new_ticket()
         log["escalation"] = {"ticket": ticket, "trigger": why, "reason": reason}
-        withheld = not cfg.include_sensitive_text and await self._private(req.prompt_text(), decision)
+        withheld = not cfg.include_sensitive_text and await self._private(text, decision)
         body = escalation.payload(ticket, tenant=meta.tenant, request_id=meta.request_id, kind=kind, trigger=why,
                                   reason=reason, decision=decision, body=req.model_dump(exclude_none=True),
                                   withheld=withheld)
@@ -316,16 +314,16 @@ class RouterService:
         return routed
 
     def _answered(self, req, meta: RequestMeta, decision: Decision, signals: Signals, plan: CachePlan,
-                  answer: Answer, t0: float, privacy: dict, log: dict) -> Routed:
+                  answer: Answer, t0: float, consulted: MetaReport | None, log: dict) -> Routed:
         overhead = self.clock() - t0 - answer.model_wait_s
         routed = Routed(decision=decision, model=answer.model, attempts=answer.attempts,
-                        overhead_ms=overhead * 1000, cache=plan.status_if_not_hit)
+                        overhead_ms=overhead * 1000, cache=plan.status_if_not_hit, meta=consulted)
         if not req.stream:
             answer.release()
             routed.body = answer.body
             self._store_later(plan, answer.model, answer.body)
             self._report(meta, decision, answer.model, answer.attempts, overhead, "ok", cache=routed.cache,
-                         privacy=privacy, log=log)
+                         log=log)
             self._learn(meta, signals, decision, answer.model, answer.attempts, "ok")
             return routed
 
@@ -336,7 +334,7 @@ class RouterService:
             elif status == "error":
                 self.caller.stream_broke(answer.model)
             self._report(meta, decision, answer.model, answer.attempts, overhead, status, cache=routed.cache,
-                         privacy=privacy, log=log)
+                         log=log)
             self._learn(meta, signals, decision, answer.model, answer.attempts, status,
                         "broken_stream" if status == "error" else None)
 
@@ -386,9 +384,9 @@ class RouterService:
 
     def _report(self, meta: RequestMeta, decision: Decision | None, model: str, attempts: list,
                 overhead_s: float, status: str, error: TriageError | None = None, cache: str = "bypass",
-                privacy: dict | None = None, log: dict | None = None) -> None:
+                log: dict | None = None) -> None:
         self.reporter.request(meta.request_id, meta.tenant, decision, model, attempts, overhead_s, status,
-                              error=error, cache=cache, **({"privacy": privacy} if privacy else {}), **(log or {}))
+                              error=error, cache=cache, **{k: v for k, v in (log or {}).items() if v})
 
 
 class Laps:

@@ -34,7 +34,6 @@ class Classifier:
         self._cfg = ClassifierConfig.model_validate(config)
         self._local = LocalClassifier(self._cfg, RayMetrics(), expected_dim,
                                       LearningConfig.model_validate(learning) if learning else None, memory)
-        self._encoder = self._local.encoder
         self._apply_batching(self._cfg.batching.max_batch_size, self._cfg.batching.batch_wait_timeout_s)
         self._ready = True
 
@@ -61,7 +60,7 @@ class Classifier:
         if unknown:
             raise ValueError(f"unknown classifier user_config keys: {sorted(unknown)}")
         # Validated before anything changes: a bad version leaves the old one in force.
-        adjustments = Adjustments.from_config(user_config.get("adjustments"), self._encoder.dim)
+        adjustments = Adjustments.from_config(user_config.get("adjustments"), self._local.encoder.dim)
         current = self.batching()
         self._apply_batching(
             user_config.get("max_batch_size", current["max_batch_size"]),

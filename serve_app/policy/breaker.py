@@ -28,15 +28,12 @@ class CircuitBreakers:
 
     def allow(self, model: str) -> bool:
         """False while open; after the cooldown one probe request is let through."""
+        if self.blocked(model):
+            return False
         s = self._states.get(model)
-        if s is None or s.opened_at is None:
-            return True
-        now = self.clock()
-        probe_due = s.probe_at is None or now - s.probe_at >= self.cooldown_s
-        if now - s.opened_at >= self.cooldown_s and probe_due:
-            s.probe_at = now
-            return True
-        return False
+        if s is not None and s.opened_at is not None:
+            s.probe_at = self.clock()  # this request is the probe
+        return True
 
     def success(self, model: str) -> None:
         self._states.pop(model, None)
