@@ -18,6 +18,8 @@ from pathlib import Path
 from . import rules
 from .dataset import make_row
 from .synth import load_code_synth, load_math_synth
+from .synth_attacks import load_attack_synth
+from .synth_private import load_private_synth
 
 
 def _jsonl(path: Path) -> Iterator[dict]:
@@ -348,6 +350,10 @@ SOURCES = (
     Source("legalbench", load_legalbench), Source("promptshield", load_promptshield),
     Source("sensitive_synth", load_sensitive_synth), Source("code_synth", load_code_synth),
     Source("math_synth", load_math_synth),
+    # Generated attack families (suffix, encoding, indirect, many-shot) with
+    # matched benign look-alikes, and personal data without any
+    # validator-shaped identifier; both split by template like every source.
+    Source("attack_synth", load_attack_synth), Source("private_synth", load_private_synth),
     Source("exemplars", load_exemplars),
     # In-the-wild (DAN-family) prompts train the jailbreak head; JailbreakBench's
     # PAIR / random-search / AIM attacks stay out to measure unseen families.
