@@ -32,13 +32,13 @@ def build_app(args: dict):
     cfg = load_router_config(args)
 
     from serve_app.classifier.deployment import Classifier
-    from serve_app.classifier.encoder import embedding_space
+    from serve_app.classifier.encoder import classifier_space
     from serve_app.ingress import build_ingress
 
     clf = cfg.classifier
     # Read from the encoder's files, not assumed: the classifier checks it
     # against the model it loads, the cache sizes (and separates) its vectors by it.
-    space = embedding_space(clf.encoder, clf.backend, clf.max_tokens)
+    space = classifier_space(clf)
     learning, memory = _learning(cfg, space)
     classifier = None  # classifier.placement ingress: each Ingress replica runs it
     if clf.placement == "deployment":

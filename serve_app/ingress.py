@@ -223,10 +223,10 @@ def _classifier(cfg: RouterConfig, handle, memory, metrics) -> RemoteClassifier:
     clf = cfg.classifier
     if clf.placement == "deployment":
         return RemoteClassifier.over_handle(handle, cfg.policy, clf.timeout_s)
-    from serve_app.classifier.encoder import embedding_space
+    from serve_app.classifier.encoder import classifier_space
     from serve_app.classifier.local import Batcher, LocalClassifier
 
-    local = LocalClassifier(clf, metrics, embedding_space(clf.encoder, clf.backend, clf.max_tokens).dim)
+    local = LocalClassifier(clf, metrics, classifier_space(clf).dim)
     batch = Batcher(local.classify_batch, clf.batching.max_batch_size)
     return RemoteClassifier(lambda text, tenant: batch((text, tenant)), _always_ready, cfg.policy, clf.timeout_s)
 

@@ -23,8 +23,10 @@ def make_encoder(backend: str, path: str | None = None, max_tokens: int = 256, t
 
         return TorchEncoder(path, max_tokens, torch_threads)
     if backend == "onnx-int8":
-        from serve_app.classifier.onnx_encoder import OnnxEncoder
+        from serve_app.classifier.onnx_encoder import OnnxEncoder, is_converted
 
+        if path and is_converted(path):  # shipped already quantised (a fine-tuned model's encoder)
+            return OnnxEncoder.from_dir(path, max_tokens, torch_threads)
         return OnnxEncoder(path, max_tokens, torch_threads)
     raise ValueError(f"unknown encoder backend {backend!r}; expected one of {BACKENDS}")
 
@@ -44,16 +46,41 @@ def embedding_space(encoder: str | None, backend: str, max_tokens: int) -> Embed
     """Read from the encoder's own files (no model load): the same id on every
     machine for the same model, wherever it is installed."""
     path = Path(encoder or default_model_path())
-    if (path / "config.json").is_file():
-        config_bytes = (path / "config.json").read_bytes()
+    if (path / "encoder.json").is_file():  # a converted ONNX directory (onnx_encoder.py)
+        config_bytes = (path / "encoder.json").read_bytes()
+        dim_key = "dim"
+        weights = sorted(f"{p.name}:{p.stat().st_size}" for p in path.glob("*.onnx"))
+    elif (path / "config.json").is_file():
+        config_bytes, dim_key = (path / "config.json").read_bytes(), "hidden_size"
         weights = sorted(f"{p.name}:{p.stat().st_size}" for p in path.iterdir()
                          if p.suffix in (".safetensors", ".bin", ".onnx"))
     else:  # a hub id: its config comes through transformers' own cache
         from transformers import AutoConfig
 
-        config_bytes = AutoConfig.from_pretrained(str(path)).to_json_string().encode()
+        config_bytes, dim_key = AutoConfig.from_pretrained(str(path)).to_json_string().encode(), "hidden_size"
         weights = [str(path)]
-    dim = int(json.loads(config_bytes)["hidden_size"])
+    dim = int(json.loads(config_bytes)[dim_key])
     digest = hashlib.sha256(b"|".join([config_bytes, *(w.encode() for w in weights),
                                        backend.encode(), str(max_tokens).encode()])).hexdigest()
     return EmbeddingSpace(id=f"d{dim}-{digest[:10]}", dim=dim)
+
+
+def serving_encoder(cfg) -> str | None:
+    """The encoder directory a classifier config runs (None: the packaged
+    MiniLM): its own `encoder`, else the one its trained model ships
+    (model.json `encoder.dir`, a fine-tuned int8 ONNX encoder)."""
+    if cfg.encoder or not cfg.model:
+        return cfg.encoder
+    from serve_app.models import resolve
+
+    try:
+        model_dir = resolve(cfg.model)
+    except FileNotFoundError:
+        return None  # load_trained reports the missing model with its config path
+    shipped = json.loads((model_dir / "model.json").read_text(encoding="utf-8"))["encoder"].get("dir")
+    return str(model_dir / shipped) if shipped else None
+
+
+def classifier_space(cfg) -> EmbeddingSpace:
+    """The embedding space a classifier config serves."""
+    return embedding_space(serving_encoder(cfg), cfg.backend, cfg.max_tokens)

@@ -105,6 +105,11 @@ class RouterHeads:
     def encoder_settings(self) -> dict:
         return self.meta["encoder"]
 
+    def encoder_dir(self) -> str | None:
+        """The fine-tuned encoder this model ships (None: the packaged MiniLM)."""
+        shipped = self.encoder_settings.get("dir")
+        return str(self.directory / shipped) if shipped and self.directory else None
+
     def hidden(self, x: np.ndarray) -> np.ndarray:
         if "hidden.W" not in self.w:
             return x

@@ -32,12 +32,12 @@ class LocalClassifier:
                  learning: LearningConfig | None = None, memory=None):
         """learning, memory: the router's learning config and the OutcomeMemory
         handle, when learning is on (live correction of success estimates)."""
-        from serve_app.classifier.encoder import make_encoder
+        from serve_app.classifier.encoder import make_encoder, serving_encoder
 
         started = time.perf_counter()
         self.cfg = cfg
         self.metrics = metrics
-        self.encoder = make_encoder(cfg.backend, cfg.encoder, cfg.max_tokens, cfg.torch_threads)
+        self.encoder = make_encoder(cfg.backend, serving_encoder(cfg), cfg.max_tokens, cfg.torch_threads)
         if expected_dim is not None and self.encoder.dim != expected_dim:
             # build_app read the size from the encoder's config; a model that
             # disagrees would feed the cache vectors of the wrong size.

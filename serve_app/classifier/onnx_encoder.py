@@ -72,6 +72,12 @@ def cache_name(path: str) -> str:
     return f"{slug.lower()}-{h.hexdigest()[:10]}-int8"
 
 
+def is_converted(path: str | os.PathLike) -> bool:
+    """A directory this module wrote (model.onnx + encoder.json): load it as is."""
+    p = Path(path)
+    return (p / MODEL_FILE).is_file() and (p / META_FILE).is_file()
+
+
 def ensure_int8_model(path: str | None = None, cache_dir: str | None = None) -> Path:
     """The converted model directory for `path` (default: the packaged MiniLM)."""
     from serve_app.convert_cache import default_cache_dir, ensure_converted
@@ -81,8 +87,8 @@ def ensure_int8_model(path: str | None = None, cache_dir: str | None = None) -> 
     return ensure_converted(root, cache_name(path), lambda out: convert(path, out))
 
 
-def convert(path: str, out: Path) -> dict:
-    """Export `path` to ONNX, quantise it to int8 into `out`, and check it."""
+def convert(path: str, out: Path, recipe: dict = RECIPE) -> dict:
+    """Export `path` to ONNX, quantise it to int8 into `out` by `recipe`, and check it."""
     import time
 
     import torch
@@ -98,20 +104,20 @@ def convert(path: str, out: Path) -> dict:
     ref = _torch_embed(torch, model, tokenizer, PROBES)
     fp32 = out / "fp32.onnx"
     t0 = time.perf_counter()
-    _export(torch, model, fp32)
+    _export(torch, model, fp32, recipe["opset"])
     t1 = time.perf_counter()
     quantize_dynamic(
         str(fp32), str(out / MODEL_FILE),
-        weight_type=getattr(QuantType, RECIPE["weight_type"]),
-        per_channel=RECIPE["per_channel"], reduce_range=RECIPE["reduce_range"],
-        op_types_to_quantize=RECIPE["op_types"],
+        weight_type=getattr(QuantType, recipe["weight_type"]),
+        per_channel=recipe["per_channel"], reduce_range=recipe["reduce_range"],
+        op_types_to_quantize=recipe["op_types"],
     )
     t2 = time.perf_counter()
     fp32.unlink()
     tokenizer.save_pretrained(str(out))
     meta = {"source": path, "dim": int(model.config.hidden_size),
             "max_position_embeddings": int(getattr(model.config, "max_position_embeddings", 512)),
-            "recipe": RECIPE}
+            "recipe": recipe}
     (out / META_FILE).write_text(json.dumps(meta, indent=2) + "\n")
     cos = float((ref * OnnxEncoder.from_dir(out, threads=1).encode(PROBES).embeddings).sum(axis=1).min())
     if cos < MIN_PROBE_COSINE:
@@ -120,7 +126,7 @@ def convert(path: str, out: Path) -> dict:
             "probe_min_cosine": round(cos, 5)}
 
 
-def _export(torch, model, dest: Path) -> None:
+def _export(torch, model, dest: Path, opset: int) -> None:
     class HiddenStates(torch.nn.Module):
         def __init__(self, m):
             super().__init__()
@@ -142,7 +148,7 @@ def _export(torch, model, dest: Path) -> None:
             HiddenStates(model).eval(), (ids, torch.ones_like(ids)), str(dest), dynamo=False,
             input_names=["input_ids", "attention_mask"], output_names=["last_hidden_state"],
             dynamic_axes={"input_ids": axes, "attention_mask": axes, "last_hidden_state": axes},
-            opset_version=RECIPE["opset"], do_constant_folding=True,
+            opset_version=opset, do_constant_folding=True,
         )
 
 

@@ -20,15 +20,35 @@ def main(argv: list[str] | None = None, prog: str | None = None) -> int:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--max-tokens", type=int, default=128, help="encoder token budget (must match serving)")
     p.add_argument("--allow-noncommercial", action="store_true")
+    p.add_argument("--finetune", action="store_true",
+                   help="fine-tune the encoder first (hours on 2 cores; resumable) and ship it in the model")
+    p.add_argument("--finetune-dir", default="build/finetune", help="fine-tune work dir: token cache, checkpoint, encoder")
+    p.add_argument("--finetune-steps", type=int, default=None, help="default: FinetuneSettings.steps")
+    p.add_argument("--finetune-rows", type=int, default=None, help="balanced sample size; default: FinetuneSettings.rows")
     return train(p.parse_args(argv))
 
 
-def add_success_model(datasets: Path, work: Path, out: Path, allow_noncommercial: bool, progress) -> None:
+def finetune(args: argparse.Namespace, datasets: Path, data_dir: Path) -> str:
+    """Fine-tune (or resume) and export into the model directory; returns the encoder dir."""
+    from serve_app.lab.finetune.export import export
+    from serve_app.lab.finetune.loop import FinetuneSettings, run
+    from serve_app.lab.training.train import read_jsonl
+
+    s = FinetuneSettings(max_tokens=args.max_tokens, seed=args.seed)
+    s.steps = args.finetune_steps or s.steps
+    s.rows = args.finetune_rows or s.rows
+    hf_dir = run(s, read_jsonl(data_dir / "train.jsonl"), datasets, Path(args.finetune_dir))
+    export(hf_dir, Path(args.out))
+    return str(Path(args.out) / "encoder")
+
+
+def add_success_model(datasets: Path, work: Path, out: Path, allow_noncommercial: bool, progress,
+                      encoder: str | None = None) -> None:
     """Fit the success model (lab/outcomes/fit.py) into the artifact beside the heads."""
     from serve_app.classifier.heads import RouterHeads
     from serve_app.lab.outcomes import fit
 
-    result = fit.fit(datasets, work, allow_noncommercial, progress)
+    result = fit.fit(datasets, work, allow_noncommercial, progress, encoder=encoder)
     heads = RouterHeads.load(out)
     heads.w.update(result["weights"])
     heads.meta["success"] = result["meta"]
@@ -50,12 +70,17 @@ def train(args: argparse.Namespace) -> int:
     datasets = datasets_root(args.datasets)
     print(f"== build labelled splits from {datasets} -> {data_dir}")
     data_report = build(datasets, data_dir, args.allow_noncommercial)
-    settings = TrainSettings(hidden=args.hidden, epochs=args.epochs, seed=args.seed, max_tokens=args.max_tokens)
+    encoder = None
+    if args.finetune:
+        print(f"== fine-tune the encoder (work dir {args.finetune_dir}; rerun to resume)")
+        encoder = finetune(args, datasets, data_dir)
+    settings = TrainSettings(hidden=args.hidden, epochs=args.epochs, seed=args.seed, max_tokens=args.max_tokens,
+                             encoder=encoder)
     name = Path(args.out).name
     print(f"== train {name}")
     fit(data_dir, Path(args.out), name, settings, progress=tqdm)
     print("== per-tier success model (outcome table, head, outcome memory, calibration)")
-    add_success_model(datasets, data_dir / "outcomes", Path(args.out), args.allow_noncommercial, tqdm)
+    add_success_model(datasets, data_dir / "outcomes", Path(args.out), args.allow_noncommercial, tqdm, encoder)
     print("== validation metrics")
     from serve_app.lab.training.evaluate import ModelPredictor, evaluate, table
     from serve_app.lab.training.train import read_jsonl

@@ -180,13 +180,13 @@ class _Classifier:
     classify_texts (classifier/deployment.py), from ClassifierConfig defaults."""
 
     def __init__(self, model: str | None):
-        from serve_app.classifier.encoder import make_encoder
+        from serve_app.classifier.encoder import make_encoder, serving_encoder
         from serve_app.classifier.heads import resolve_model_dir
         from serve_app.classifier.pipeline import make_scorer
         from serve_app.config.schema import ClassifierConfig
 
         self.cfg = ClassifierConfig(**({"model": model} if model else {}))
-        self.encoder = make_encoder(self.cfg.backend, self.cfg.encoder, self.cfg.max_tokens, self.cfg.torch_threads)
+        self.encoder = make_encoder(self.cfg.backend, serving_encoder(self.cfg), self.cfg.max_tokens, self.cfg.torch_threads)
         self.scorer = make_scorer(self.cfg, lambda texts: self.encoder.encode(texts).embeddings)
         self.name = self.cfg.model
         self.encoder_desc = f"{self.cfg.backend}, max_tokens {self.cfg.max_tokens}"

@@ -90,10 +90,10 @@ def _tiers(row: np.ndarray) -> dict[str, float] | None:
 
 
 def _classify(prompts: list[str], cfg: ClassifierConfig, path: Path, progress) -> None:
-    from serve_app.classifier.encoder import make_encoder
+    from serve_app.classifier.encoder import make_encoder, serving_encoder
     from serve_app.classifier.pipeline import classify_texts, make_scorer
 
-    encoder = make_encoder(cfg.backend, cfg.encoder, cfg.max_tokens, cfg.torch_threads)
+    encoder = make_encoder(cfg.backend, serving_encoder(cfg), cfg.max_tokens, cfg.torch_threads)
     scorer = make_scorer(cfg, lambda texts: encoder.encode(texts).embeddings)
     emb = np.zeros((len(prompts), encoder.dim), np.float32)
     success = np.full((len(prompts), len(TIERS)), np.nan)

@@ -46,9 +46,10 @@ def served(embeddings: np.ndarray, tokens) -> np.ndarray:
     return served_features(embeddings, tokens)
 
 
-def embed(prompts: list[str], cache_dir: Path, progress=None) -> tuple[np.ndarray, np.ndarray]:
-    """Serving embeddings, cached on disk by embed.py (a rerun embeds nothing)."""
+def embed(prompts: list[str], cache_dir: Path, progress=None, encoder: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Serving embeddings, cached on disk by embed.py (a rerun embeds nothing).
+    `encoder`: the model's fine-tuned encoder directory, None for the packaged MiniLM."""
     from serve_app.lab.training.embed import embed_prompts
 
     return embed_prompts(prompts, backend=ENCODER["backend"], max_tokens=ENCODER["max_tokens"],
-                         cache_dir=Path(cache_dir), threads=1, progress=progress)
+                         cache_dir=Path(cache_dir), threads=1, progress=progress, encoder=encoder)

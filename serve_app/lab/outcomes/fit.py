@@ -40,9 +40,11 @@ NONCOMMERCIAL = ("alpaca_eval",)
 MEMORY_FILE = "outcome_memory.npz"
 
 
-def fit(datasets: Path, work: Path, allow_noncommercial: bool = False, progress=None, log=print) -> dict:
+def fit(datasets: Path, work: Path, allow_noncommercial: bool = False, progress=None, log=print,
+        encoder: str | None = None) -> dict:
     """{"weights": success.* arrays, "meta": model.json's success section,
-    "memory": (vectors, success), "table_report": ...}."""
+    "memory": (vectors, success), "table_report": ...}. `encoder`: the
+    model's fine-tuned encoder directory (None: the packaged MiniLM)."""
     sources = tuple(s for s in table.LOADERS if allow_noncommercial or s not in NONCOMMERCIAL)
     rows, rep = table.build(datasets, sources)
     table.write(rows, rep, work / "table")
@@ -50,7 +52,7 @@ def fit(datasets: Path, work: Path, allow_noncommercial: bool = False, progress=
     tr, va = split == "train", split == "val"
     log(f"outcome table: {len(rows)} prompts ({', '.join(sources)}): train {tr.sum()}, val {va.sum()}, "
         f"held-out {(split == 'heldout').sum()}")
-    emb, tok = features.embed([r["prompt"] for r in rows], work / "emb", progress)
+    emb, tok = features.embed([r["prompt"] for r in rows], work / "emb", progress, encoder)
     x, y, y_all = features.served(emb, tok), table.success_matrix(rows), table.success_matrix(rows, "success_all")
 
     head = success.MLPHeads.fit(x[tr], y[tr], hidden=SETTINGS["hidden"], weight_decay=SETTINGS["weight_decay"],
@@ -79,7 +81,7 @@ def fit(datasets: Path, work: Path, allow_noncommercial: bool = False, progress=
                    "at_quality_target": chosen, "always_top": curve["always_top"], "sources": list(sources),
                    "rule": f"cheapest target keeping {RELATIVE_QUALITY:.0%} of always-top quality on val"}
     meta["coverage"] = coverage(datasets, work, emb[tr], meta["support_floor"],
-                                {"val": emb[va], "heldout": emb[split == "heldout"]}, progress)
+                                {"val": emb[va], "heldout": emb[split == "heldout"]}, progress, encoder)
     log(f"success model: val log-loss {meta['val']['log_loss']}, ECE {meta['val']['ece']}, "
         f"support floor {meta['support_floor']}, quality_target {meta['quality_target']}")
     return {"weights": weights, "meta": meta, "memory": (emb[tr], y[tr]), "table_report": rep}
@@ -90,7 +92,8 @@ def save_memory(directory: Path, vectors: np.ndarray, success_rates: np.ndarray)
                         success=success_rates.astype(np.float16))
 
 
-def coverage(datasets: Path, work: Path, memory: np.ndarray, floor: float, known: dict, progress=None) -> dict:
+def coverage(datasets: Path, work: Path, memory: np.ndarray, floor: float, known: dict, progress=None,
+             encoder: str | None = None) -> dict:
     """Share of prompts with outcome support (nearest memory similarity >=
     floor): the outcome data's own splits, and prompts unlike it (ood.py:
     Arena-Hard creative writing / coding / math, summaries). Measured, never
@@ -99,5 +102,5 @@ def coverage(datasets: Path, work: Path, memory: np.ndarray, floor: float, known
 
     sets = dict(known)
     for name, prompts in ood_prompts(datasets).items():
-        sets[name] = features.embed(prompts, work / "emb", progress)[0]
+        sets[name] = features.embed(prompts, work / "emb", progress, encoder)[0]
     return {name: round(float(np.mean(success.topk(e, memory, 1)[0][:, 0] >= floor)), 4) for name, e in sets.items()}

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from serve_app.classifier.encoder import make_encoder
+from serve_app.classifier.encoder import embedding_space, make_encoder
 
 # Sorting by length and batching keeps padding (wasted compute) small.
 BATCH = 32
@@ -40,19 +40,24 @@ def _save_store(path: Path, store: dict[str, tuple[np.ndarray, int]]) -> None:
 
 
 def embed_prompts(prompts: list[str], backend: str = "onnx-int8", max_tokens: int = 256,
-                  cache_dir: Path | None = None, threads: int | None = None, progress=None) -> tuple[np.ndarray, np.ndarray]:
-    """(embeddings [n, dim], tokens [n]). With `cache_dir`, one store per
-    encoder setting keyed by prompt hash: a rebuilt split only embeds new rows."""
-    store_path = Path(cache_dir) / f"emb-{backend}-{max_tokens}.npz" if cache_dir is not None else None
+                  cache_dir: Path | None = None, threads: int | None = None, progress=None,
+                  encoder: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(embeddings [n, dim], tokens [n]). `encoder`: a directory (e.g. a
+    fine-tuned model's int8 encoder), None for the packaged MiniLM. With
+    `cache_dir`, one store per encoder setting keyed by prompt hash: a
+    rebuilt split only embeds new rows."""
+    # Another encoder gets its own store, named by its embedding space.
+    space = "" if encoder is None else "-" + embedding_space(encoder, backend, max_tokens).id
+    store_path = Path(cache_dir) / f"emb-{backend}-{max_tokens}{space}.npz" if cache_dir is not None else None
     store = _load_store(store_path) if store_path else {}
     keys = [_digest(p) for p in prompts]
     todo = sorted({k: p for k, p in zip(keys, prompts) if k not in store}.items(), key=lambda kp: len(kp[1]))
     if todo:
-        encoder = make_encoder(backend, None, max_tokens, threads)
+        model = make_encoder(backend, encoder, max_tokens, threads)
         bar = progress(total=len(todo), desc="embed", unit="prompt") if progress else None
         for start in range(0, len(todo), BATCH):
             chunk = todo[start:start + BATCH]
-            batch = encoder.encode([p for _, p in chunk])
+            batch = model.encode([p for _, p in chunk])
             for (k, _), e, t in zip(chunk, batch.embeddings, batch.tokens):
                 store[k] = (e, t)
             if bar:

