@@ -20,6 +20,8 @@ COMMANDS: dict[tuple[str, ...], tuple[str, str]] = {
     ("data", "build"): ("serve_app.lab.training.build", "build the labelled training splits (JSONL + report)"),
     ("card",): ("serve_app.lab.card", "render a model directory's MODEL_CARD.md from its JSON"),
     ("eval", "classifier"): ("serve_app.lab.training.evaluate", "per-head metrics, baselines and latency on labelled JSONL"),
+    ("eval", "compare"): ("serve_app.lab.training.compare", "shipped models side by side: heads, attack families, latency"),
+    ("eval", "attack-families"): ("serve_app.lab.training.family_holdout", "jailbreak recall per attack family left out of training"),
     ("eval", "routing"): ("serve_app.lab.training.routing_eval", "routing quality on an outcome file (APGR, shares, curves)"),
     ("eval", "privacy"): ("serve_app.lab.privacy.cli:evaluate_main", "the privacy detector per form: caught, missed, false alarms"),
     ("learn",): ("serve_app.lab.learning.cli", "outcome logs -> a learned version, promoted only if better (--rollback)"),
