@@ -46,7 +46,7 @@ def build_app(args: dict):
             name="Classifier",
             user_config=clf.batching.model_dump(),
             **clf.deployment.serve_options(),
-        ).bind(clf.model_dump(mode="json"), space.dim, learning, memory)
+        ).bind(clf.model_dump(mode="json"), space.dim, learning, memory, cfg.cache.enabled)
 
     models = {m.name: bind_model(m) for m in cfg.models}
     cache = None

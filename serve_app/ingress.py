@@ -226,7 +226,7 @@ def _classifier(cfg: RouterConfig, handle, memory, metrics) -> RemoteClassifier:
     from serve_app.classifier.encoder import classifier_space
     from serve_app.classifier.local import Batcher, LocalClassifier
 
-    local = LocalClassifier(clf, metrics, classifier_space(clf).dim)
+    local = LocalClassifier(clf, metrics, classifier_space(clf).dim, cache_vectors=cfg.cache.enabled)
     batch = Batcher(local.classify_batch, clf.batching.max_batch_size)
     return RemoteClassifier(lambda text, tenant: batch((text, tenant)), _always_ready, cfg.policy, clf.timeout_s)
 

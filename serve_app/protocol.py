@@ -121,7 +121,13 @@ class ChatRequest(Wire):
         return messages
 
     def prompt_text(self) -> str:
-        """The conversation as one text for classification: every turn, in order."""
+        """The conversation as one text for classification: every turn, in
+        order, with its role. A lone user turn is its bare text: the
+        classifier, its outcome memory and its cuts were trained on bare
+        prompts, and the role tag alone moved the fine-tuned encoder's vectors
+        below the outcome-support floor (every request lost its estimates)."""
+        if len(self.messages) == 1 and self.messages[0].role == "user":
+            return self.messages[0].text()
         return "\n".join(f"{m.role}: {m.text()}" for m in self.messages)
 
     def features(self) -> frozenset[str]:

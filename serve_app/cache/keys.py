@@ -79,6 +79,28 @@ def normalise_conversation(messages_or_prompt: Any) -> str:
     return "\n".join(_turn(_as_dict(m)) for m in messages_or_prompt)
 
 
+_ROLE_LINE = re.compile(r"^(system|developer|user|assistant|tool|function): ", re.M)
+
+
+def cache_view(classified: str) -> str:
+    """The conversation as the cache embeds it, from the text the classifier
+    classifies (ChatRequest.prompt_text): a lone user turn arrives bare and
+    becomes "user: <normalised text>", exactly normalise_conversation's line
+    for it; a role-tagged conversation keeps its roles, each turn normalised.
+    Why two texts: the fine-tuned encoder learned paraphrases on this form
+    (lab/finetune/data.py) and labels on bare prompts; on bare prompts its
+    nearest neighbours share a topic more than a meaning."""
+    if not _ROLE_LINE.match(classified):
+        return "user: " + normalise_text(classified)
+    return "\n".join(f"{role}: {normalise_text(text)}" for role, text in _turns(classified))
+
+
+def _turns(text: str) -> list[tuple[str, str]]:
+    starts = list(_ROLE_LINE.finditer(text))
+    return [(m.group(1), text[m.end():starts[i + 1].start() if i + 1 < len(starts) else len(text)])
+            for i, m in enumerate(starts)]
+
+
 def _as_dict(message: Any) -> Mapping:
     if isinstance(message, Mapping):
         return message

@@ -36,7 +36,10 @@ BYPASS = CachePlan(None, read=False, write=False)
 
 def plan_cache(cfg: CacheConfig, kind: str, wire: dict, decision: Decision, signals: Signals,
                tenant: str, control: str | None, explicit_model: str | None) -> CachePlan:
-    if not cfg.enabled or signals.embedding is None:
+    # The cache's own vector where the classifier made one (the conversation
+    # in the cache's form); otherwise the classification embedding.
+    vector = signals.cache_embedding if signals.cache_embedding is not None else signals.embedding
+    if not cfg.enabled or vector is None:
         return BYPASS
     if decision.sensitive and not cfg.cache_sensitive:
         return BYPASS
@@ -45,5 +48,5 @@ def plan_cache(cfg: CacheConfig, kind: str, wire: dict, decision: Decision, sign
     fp = fingerprint(kind, wire, target)
     text = normalise_conversation(wire.get("messages", wire.get("prompt", "")))
     query = CacheQuery(tenant=tenant, fingerprint=fp, key=exact_key(tenant, fp, text), text=text,
-                       vector=signals.embedding, domain=decision.domain)
+                       vector=vector, domain=decision.domain)
     return CachePlan(query, read=control != "no-cache", write=control != "no-store")

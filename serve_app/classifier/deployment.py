@@ -28,12 +28,15 @@ __all__ = ["Classifier"]
 
 @serve.deployment
 class Classifier:
-    def __init__(self, config: dict, expected_dim: int | None = None, learning: dict | None = None, memory=None):
+    def __init__(self, config: dict, expected_dim: int | None = None, learning: dict | None = None, memory=None,
+                 cache_vectors: bool = False):
         """learning, memory: the router's learning config and the OutcomeMemory
-        handle, when learning is on (live correction of success estimates)."""
+        handle, when learning is on (live correction of success estimates);
+        cache_vectors: the cache is on (LocalClassifier)."""
         self._cfg = ClassifierConfig.model_validate(config)
         self._local = LocalClassifier(self._cfg, RayMetrics(), expected_dim,
-                                      LearningConfig.model_validate(learning) if learning else None, memory)
+                                      LearningConfig.model_validate(learning) if learning else None, memory,
+                                      cache_vectors)
         self._apply_batching(self._cfg.batching.max_batch_size, self._cfg.batching.batch_wait_timeout_s)
         self._ready = True
 

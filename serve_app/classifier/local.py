@@ -18,6 +18,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Awaitable, Callable
 
+from serve_app.cache.keys import cache_view
 from serve_app.classifier.pipeline import classify_texts, make_scorer
 from serve_app.config.schema import ClassifierConfig, LearningConfig
 from serve_app.errors import ConfigError, ConfigProblem
@@ -29,9 +30,11 @@ logger = logging.getLogger("ray.serve")
 
 class LocalClassifier:
     def __init__(self, cfg: ClassifierConfig, metrics, expected_dim: int | None = None,
-                 learning: LearningConfig | None = None, memory=None):
+                 learning: LearningConfig | None = None, memory=None, cache_vectors: bool = False):
         """learning, memory: the router's learning config and the OutcomeMemory
-        handle, when learning is on (live correction of success estimates)."""
+        handle, when learning is on (live correction of success estimates).
+        cache_vectors: the semantic cache is on; embed each request's cache
+        form too (cache.keys.cache_view)."""
         from serve_app.classifier.encoder import make_encoder, serving_encoder
 
         started = time.perf_counter()
@@ -46,6 +49,7 @@ class LocalClassifier:
                 f"{expected_dim}")])
         # Exemplars are embedded once, at start, in one batch.
         self.scorer = make_scorer(cfg, lambda texts: self.encoder.encode(texts).embeddings)
+        self._cache_view = cache_view if cache_vectors else None
         self.adjustments = Adjustments()
         self.live = None
         if memory is not None:
@@ -63,7 +67,7 @@ class LocalClassifier:
         tenants = [tenant for _, tenant in items]
         loop = asyncio.get_running_loop()
         out = await loop.run_in_executor(self._thread, classify_texts, self.encoder, self.scorer,
-                                         [t for t, _ in items])
+                                         [t for t, _ in items], self._cache_view)
         out = self.adjustments.apply(out, tenants)
         if self.live is not None:
             out = await self.live.apply(out, tenants)

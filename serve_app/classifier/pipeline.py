@@ -7,6 +7,8 @@ worker thread; tests and offline tools call them directly.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from dataclasses import replace
 
 from serve_app.classifier.exemplars import (
     ExemplarScorer,
@@ -23,18 +25,25 @@ from serve_app.policy.signals import Signals
 from serve_app.privacy.validators import detect_sensitive
 
 
-def classify_texts(encoder, scorer: ExemplarScorer | TrainedScorer, texts: list[str]) -> list[Signals]:
+def classify_texts(encoder, scorer: ExemplarScorer | TrainedScorer, texts: list[str],
+                   cache_view: Callable[[str], str] | None = None) -> list[Signals]:
     """Encode, score and check one batch; blocking, so run it off the event loop.
 
     Sensitive data is searched in the full texts: the encoder may cut the
     middle of a long prompt, and a card number there must still count.
+    cache_view (the cache is on): each text's cache form is embedded too,
+    for Signals.cache_embedding (one more encoder pass per text).
     """
     batch = encoder.encode(texts)
     kinds = [detect_sensitive(t) for t in texts]
     if isinstance(scorer, TrainedScorer):
-        return scorer.signals(batch.embeddings, batch.tokens, batch.truncated, kinds)
-    scores = scorer.score(batch.embeddings)
-    return signals_from_scores(scores, batch.embeddings, batch.tokens, batch.truncated, kinds)
+        out = scorer.signals(batch.embeddings, batch.tokens, batch.truncated, kinds)
+    else:
+        out = signals_from_scores(scorer.score(batch.embeddings), batch.embeddings, batch.tokens, batch.truncated, kinds)
+    if cache_view is None:
+        return out
+    vectors = encoder.encode([cache_view(t) for t in texts]).embeddings
+    return [replace(s, cache_embedding=tuple(float(v) for v in vec)) for s, vec in zip(out, vectors)]
 
 
 def load_trained(cfg: ClassifierConfig) -> RouterHeads | None:

@@ -29,6 +29,9 @@ class Signals:
     tokens: int = 0
     truncated: bool = False
     embedding: tuple[float, ...] | None = field(default=None, repr=False)
+    # The semantic cache's vector: the normalised conversation embedded by the
+    # same encoder (cache.keys.cache_view); None when the cache is off.
+    cache_embedding: tuple[float, ...] | None = field(default=None, repr=False)
     # P(a model of the tier answers well), per tier (outcomes/estimate.py);
     # None when the prompt has no outcome support (or the model no success
     # estimator): policy then takes the tier classifier's choice.

@@ -94,3 +94,12 @@ def test_completion_prompt(prompt, ok):
         with pytest.raises(ClientError) as exc:
             parse_body(raw, CompletionRequest, 10_000)
         assert exc.value.param == "prompt"
+
+
+def test_a_lone_user_turn_is_classified_as_its_bare_text():
+    """The classifier was trained on bare prompts; a role tag shifts its features."""
+    req = ChatRequest.model_validate({"model": "auto", "messages": [{"role": "user", "content": "What is 2+2?"}]})
+    assert req.prompt_text() == "What is 2+2?"
+    two = ChatRequest.model_validate({"model": "auto", "messages": [
+        {"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}, {"role": "user", "content": "2+2?"}]})
+    assert two.prompt_text() == "user: hi\nassistant: hello\nuser: 2+2?"

@@ -175,5 +175,5 @@ async def test_the_detector_decides_what_leaves_for_the_webhook_when_no_cloud_mo
                          **escalation(rx.url))
         await svc.route("chat", chat("Dr. Ana Ruiz treats my knee"), RequestMeta("r6", escalate=True))
     sent = rx.deliveries[0]["body"]
-    assert guard.checked == ["user: Dr. Ana Ruiz treats my knee"]
+    assert guard.checked == ["Dr. Ana Ruiz treats my knee"]
     assert sent["text_withheld"] is withheld and (sent["request"] is None) is withheld

@@ -4,7 +4,7 @@ On the privacy corpus' train split (templates the benchmark never uses), for
 each candidate cut: a sensitive prompt leaks when neither the detector nor
 the head (score >= cut) flags it; a clean prompt is a false alarm when
 either does. The head sees the text as the classifier does for a chat
-request ("user: <prompt>"). The rule: among cuts keeping clean false
+request (a lone user turn: the bare prompt, ChatRequest.prompt_text). The rule: among cuts keeping clean false
 alarms within the issue's budget (3%), the fewest leaks; then the fewest
 false alarms; then the lowest cut (fail closed).
 Then the same numbers on the bench split, reported, never used.
@@ -29,7 +29,7 @@ def head_scores(prompts: list[str], model: str) -> np.ndarray:
     predictor = ModelPredictor(model)
     out = []
     for i in range(0, len(prompts), 64):
-        batch = predictor.encoder.encode([f"user: {p}" for p in prompts[i:i + 64]])
+        batch = predictor.encoder.encode(prompts[i:i + 64])  # a one-turn chat's classifier text
         out += list(predictor.heads.predict(features(batch.embeddings, batch.tokens)).sensitive)
     if predictor.memory is not None:
         predictor.memory.close()

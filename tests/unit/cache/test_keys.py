@@ -167,3 +167,16 @@ def test_exact_key_separates_tenant_fingerprint_and_text():
     assert key != exact_key("t1", "f", "user: ho")
     # Parts cannot run into each other.
     assert exact_key("ab", "c", "x") != exact_key("a", "bc", "x")
+
+
+def test_cache_view_rebuilds_the_normalised_conversation_from_the_classified_text():
+    """The classifier classifies a lone user turn bare and longer chats with
+    roles; the cache's vector is embedded from normalise_conversation's form."""
+    from serve_app.cache.keys import cache_view, normalise_conversation
+    from serve_app.protocol import ChatRequest
+
+    for messages in ([{"role": "user", "content": "What is the Capital of France?"}],
+                     [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "What is 2+2?"},
+                      {"role": "assistant", "content": "4"}, {"role": "user", "content": "And 3 + 3?"}]):
+        classified = ChatRequest.model_validate({"messages": messages}).prompt_text()
+        assert cache_view(classified) == normalise_conversation(messages)

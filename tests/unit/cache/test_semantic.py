@@ -133,3 +133,12 @@ def test_unfinished_or_tool_call_streams_are_not_assembled():
     b.add(chat_chunk("m", "r", delta={"tool_calls": [{"index": 0}]}))
     b.add(chat_chunk("m", "r", delta={}, finish_reason="tool_calls"))
     assert b.body() is None
+
+
+def test_plan_uses_the_cache_form_vector_when_the_classifier_made_one():
+    import dataclasses
+
+    classified = sig((1.0, 0.0, 0.0))
+    assert plan_cache(ON, "chat", WIRE, decision(), classified, "t", None, None).query.vector == (1.0, 0.0, 0.0)
+    both = dataclasses.replace(classified, cache_embedding=(0.0, 1.0, 0.0))
+    assert plan_cache(ON, "chat", WIRE, decision(), both, "t", None, None).query.vector == (0.0, 1.0, 0.0)
