@@ -16,7 +16,7 @@ import numpy as np
 
 HEAD_NAMES = ("tier", "domain", "sensitive", "jailbreak", "difficulty")
 BINARY = ("sensitive", "jailbreak", "difficulty")
-DEFAULT_MODEL = "triage-router-v2"
+DEFAULT_MODEL = "triage-router-v3"
 
 
 def resolve_model_dir(name_or_path: str) -> Path:

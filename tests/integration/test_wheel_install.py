@@ -66,12 +66,19 @@ def wheel_venv(tmp_path_factory) -> Path:
 
 def test_wheel_ships_the_model_and_finds_it_from_anywhere(wheel_venv, tmp_path):
     probe = ("import serve_app, serve_app.models as m; from serve_app.classifier.heads import resolve_model_dir; "
-             "print(serve_app.__file__); print(resolve_model_dir('triage-router-v1'))")
+             "from serve_app.classifier.encoder import serving_encoder; "
+             "from serve_app.config.schema import ClassifierConfig; "
+             "print(serve_app.__file__); print(resolve_model_dir('triage-router-v1')); "
+             "print(serving_encoder(ClassifierConfig()))")
     out = subprocess.run([str(wheel_venv / "bin" / "python"), "-c", probe], cwd=tmp_path, check=True,
                          capture_output=True, text=True).stdout.splitlines()
     assert out[0].startswith(str(wheel_venv)), f"serve_app imported from {out[0]}, not the wheel"
     model_dir = Path(out[1])
     assert model_dir.is_relative_to(wheel_venv) and (model_dir / "model.json").is_file()
+    # The default model's fine-tuned encoder ships inside the wheel too.
+    encoder = Path(out[2])
+    assert encoder.is_relative_to(wheel_venv)
+    assert {"model.onnx", "encoder.json", "tokenizer.json"} <= {p.name for p in encoder.iterdir()}
 
 
 def test_serve_run_from_another_directory_answers(wheel_venv, tmp_path):

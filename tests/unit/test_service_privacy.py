@@ -124,13 +124,16 @@ async def test_no_verdict_fails_closed():
     assert "privacy_unavailable" in routed.decision.reason
 
 
-@pytest.mark.parametrize("score, cloud_used", [(0.5, True), (0.99, True), (0.995, False), (0.9995, False)])
+@pytest.mark.parametrize("score, cloud_used", [(0.5, True), (0.985, True), (0.995, False), (0.9995, False)])
 async def test_the_learned_scores_uncertain_band_keeps_cloud_out(guard, score, cloud_used):
+    from serve_app.config.schema import PrivacyConfig
+
+    band = PrivacyConfig()
     sig = dataclasses.replace(signals("slm"), sensitive_score=score)
     svc, local, cloud = service(guard, sig=sig)
     routed = await svc.route("chat", chat(CLEAN), RequestMeta(request_id="p6"))
     assert (routed.model == "cloud") is cloud_used
-    assert routed.decision.uncertain is (0.993 <= score < 0.999)
+    assert routed.decision.uncertain is (band.uncertain <= score < band.sensitive)
 
 
 @pytest.mark.parametrize("stream", [False, True])

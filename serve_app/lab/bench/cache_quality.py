@@ -2,9 +2,12 @@
 
 A pair {"a", "b", "label"} stands for: `a` is in the cache, `b` arrives. A hit
 is similarity >= threshold (and, for Triage, every enabled guard passing).
-Both texts are embedded as production embeds them: the normalised
-conversation with its role tag ("user: ..."), by the classifier's MiniLM
-encoder (max 256 tokens); guards see the same normalised text.
+Both texts are embedded as production embeds them for the cache
+(Signals.cache_embedding): the conversation in the cache's form
+(cache.keys.cache_view: "user: <normalised text>"), by the encoder the
+classifier serves (the router config's model, backend and token budget:
+the fine-tuned int8 encoder by default); the guards see the normalised
+conversation, as in serving.
 
 Reported, from one pair file:
 - hit rate: hits on "same" pairs / "same" pairs;
@@ -37,7 +40,7 @@ from pathlib import Path
 import numpy as np
 
 from serve_app.cache.guards import GUARD_ORDER, rejections
-from serve_app.cache.keys import normalise_conversation
+from serve_app.cache.keys import cache_view, normalise_conversation
 from serve_app.lab.bench import cache_pairs as pairfiles
 from serve_app.lab.paths import datasets_root
 
@@ -54,8 +57,9 @@ def run(pairs: str | None = None, out: str = "loadtest/results/cache_quality.jso
         datasets: str | None = None) -> int:
     started = time.perf_counter()
     out_path = Path(out)
-    cache_cfg = _cache_config(config)
-    embed = _Embedder()
+    router_cfg = _router_config(config)
+    cache_cfg = router_cfg.cache
+    embed = _Embedder(router_cfg.classifier)
     if pairs:
         rows = pairfiles.load_pairs(pairs)
         if limit and limit < len(rows):
@@ -64,6 +68,7 @@ def run(pairs: str | None = None, out: str = "loadtest/results/cache_quality.jso
     else:
         rows, pair_source = _default_pairs(embed, out_path, limit, split, seed, source, datasets_root(datasets))
     result = evaluate(rows, embed, cache_cfg)
+    result["settings"]["encoder"] = embed.describe
     result.update({
         "command": " ".join(["triage", *sys.argv[1:]]) if sys.argv[1:3] == ["bench", "cache-quality"] else None,
         "pairs_file": str(pair_source),
@@ -85,7 +90,9 @@ def run(pairs: str | None = None, out: str = "loadtest/results/cache_quality.jso
 def evaluate(rows: list[dict], embed, cache_cfg) -> dict:
     """Every number of the report, from pairs and an embedding function."""
     texts = [(_as_cached(r["a"]), _as_cached(r["b"])) for r in rows]
-    vectors = embed([t for pair in texts for t in pair])
+    # What serving embeds for the cache (Signals.cache_embedding): the
+    # conversation in the cache's form, from the text the classifier classifies.
+    vectors = embed([cache_view(_classified(t)) for r in rows for t in (r["a"], r["b"])])
     cos = np.einsum("ij,ij->i", vectors[0::2], vectors[1::2])
     t0 = time.perf_counter()
     rejected = [set(rejections(b, a)) for a, b in texts]
@@ -100,6 +107,10 @@ def evaluate(rows: list[dict], embed, cache_cfg) -> dict:
     sweep = {"plain": [_point(cos, same, t, None) for t in THRESHOLDS],
              "guarded": [_point(cos, same, t, passes(enabled)) for t in THRESHOLDS]}
     best = {name: _best(points) for name, points in sweep.items()}
+    # The rule the default threshold is chosen by (on the tune half): the
+    # lowest threshold whose guarded wrong-hit share stays within the target.
+    within = [p for p in sweep["guarded"] if p["wrong_share"] <= TARGET["max_wrong_share"]]
+    lowest_within = min(within, key=lambda p: p["threshold"]) if within else None
     at = [cache_cfg.threshold] + ([best["guarded"]["threshold"]] if best["guarded"] else [])
     variants = {"plain": ()} | {"all guards": enabled} \
         | {f"without {g}": tuple(x for x in enabled if x != g) for g in enabled} \
@@ -108,7 +119,7 @@ def evaluate(rows: list[dict], embed, cache_cfg) -> dict:
                 for t in dict.fromkeys(at)}
     return {
         "settings": {"threshold": cache_cfg.threshold, "guards": list(enabled),
-                     "encoder": "all-MiniLM-L6-v2 (serve_app.classifier.encoder, max_tokens 256)",
+                     "encoder": getattr(embed, "describe", None),
                      "text": "normalise_conversation([{'role': 'user', 'content': text}])"},
         "mix": {"same": int(same.sum()), "different": int((~same).sum()),
                 "definition": "wrong-hit share = hits on different pairs / all hits, over the file's pairs "
@@ -118,6 +129,7 @@ def evaluate(rows: list[dict], embed, cache_cfg) -> dict:
         "configured_plain": _point(cos, same, cache_cfg.threshold, None),
         "sweep": sweep,
         "best": best,
+        "lowest_within_wrong_target": lowest_within,
         "target_met": best["guarded"] is not None,
         "ablation": ablation,
         "by_kind": _by_kind(kinds, cos, rejected, enabled, cache_cfg.threshold),
@@ -169,10 +181,14 @@ def _by_kind(kinds, cos, rejected, enabled, threshold) -> dict:
 class _Embedder:
     """Encodes each distinct text once, in batches, printing progress."""
 
-    def __init__(self):
-        from serve_app.classifier.torch_encoder import TorchEncoder as Encoder
+    def __init__(self, clf):
+        """`clf`: the classifier config whose embedding the cache serves."""
+        from serve_app.classifier.encoder import classifier_space, make_encoder, serving_encoder
 
-        self._encoder = Encoder(None, max_tokens=256)
+        path = serving_encoder(clf)
+        self._encoder = make_encoder(clf.backend, path, clf.max_tokens, clf.torch_threads)
+        self.describe = {"model": clf.model, "encoder": Path(path).name if path else "packaged all-MiniLM-L6-v2",
+                         "backend": clf.backend, "max_tokens": clf.max_tokens, "space": classifier_space(clf).id}
         self._memo: dict[str, np.ndarray] = {}
 
     def __call__(self, texts: list[str]) -> np.ndarray:
@@ -212,9 +228,9 @@ def _hard_negatives(embed, same: list[dict], split: str, root: Path):
         tune, held = pairfiles.split_items(items, "question")
         items = held if split == "eval" else tune
         print(f"{split} split: {len(items)} NQ-open questions for answer-verified negatives", flush=True)
-        vectors = embed([_as_cached(it["question"]) for it in items])
+        vectors = embed([cache_view(_classified(it["question"])) for it in items])
         return lambda count, rng: pairfiles.answer_verified_negatives(items, vectors, count, rng)
-    vectors = embed([_as_cached(t) for p in same for t in (p["a"], p["b"])])
+    vectors = embed([cache_view(_classified(t)) for p in same for t in (p["a"], p["b"])])
     return lambda count, rng: pairfiles.hard_negatives(same, vectors, count, rng)
 
 
@@ -222,14 +238,25 @@ def _as_cached(text: str) -> str:
     return normalise_conversation([{"role": "user", "content": text}])
 
 
-def _cache_config(config: str | None):
-    from serve_app.config.schema import CacheConfig
+def _classified(text: str) -> str:
+    """The text the classifier embeds for a one-turn chat (ChatRequest.prompt_text)."""
+    from serve_app.protocol import ChatRequest
 
+    return ChatRequest.model_validate({"messages": [{"role": "user", "content": text}]}).prompt_text()
+
+
+def _router_config(config: str | None):
+    """The cache and classifier sections measured (default: their defaults,
+    i.e. the shipped model's encoder)."""
     if not config:
-        return CacheConfig()
+        from types import SimpleNamespace
+
+        from serve_app.config.schema import CacheConfig, ClassifierConfig
+
+        return SimpleNamespace(cache=CacheConfig(), classifier=ClassifierConfig())
     from serve_app.config.loader import load_config
 
-    return load_config(config).cache
+    return load_config(config)
 
 
 def _mean(x: np.ndarray) -> float:
@@ -266,6 +293,10 @@ def table(r: dict) -> str:
         mark = " *" if r["best"]["guarded"] and gd["threshold"] == r["best"]["guarded"]["threshold"] else ""
         lines.append(f"  {pl['threshold']:<10.2f}{pl['hit_rate']:>10.1%}{pl['wrong_share']:>12.2%}"
                      f"{gd['hit_rate']:>11.1%}{gd['wrong_share']:>13.2%}{mark}")
+    low = r.get("lowest_within_wrong_target")
+    if low:
+        lines.append(f"lowest threshold with wrong hits <= {TARGET['max_wrong_share']:.0%}: {low['threshold']:.2f} "
+                     f"(hit rate {low['hit_rate']:.1%}, wrong share {low['wrong_share']:.2%})")
     for name, b in r["best"].items():
         lines.append(f"target met by {name}: " + (f"yes, at {b['threshold']:.2f} (hit rate {b['hit_rate']:.1%}, "
                                                   f"wrong share {b['wrong_share']:.2%})" if b else "no"))
@@ -318,7 +349,7 @@ def main(argv: list[str] | None = None, prog: str | None = None) -> int:
     p.add_argument("--split", choices=["eval", "tune"], default="eval",
                    help="which half of the shared data builds the default file (tuning used 'tune')")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--config", help="router config whose cache section to measure (default: CacheConfig())")
+    p.add_argument("--config", help="router config whose cache and classifier sections to measure (default: the defaults)")
     p.add_argument("--datasets", default=None, help="shared datasets root (default: $TRIAGE_DATASETS or ../shared/datasets)")
     a = p.parse_args(argv)
     return run(pairs=a.pairs, out=a.out, limit=a.limit, split=a.split, seed=a.seed, config=a.config,

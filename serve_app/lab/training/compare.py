@@ -76,6 +76,18 @@ def summarise(rows: list[dict], preds: list[dict], cuts: dict, labels: dict) -> 
         if idx and any(rows[i][head] for i in idx):
             m = metrics.binary([bool(rows[i][head]) for i in idx], [preds[i][head] for i in idx], cuts[head])
             res[head] = {k: round(m[k], 4) for k in ("n", "positives", "precision", "recall", "f1")}
+    # What serving does with the score: sensitive for cloud candidates at or
+    # above privacy.uncertain (the configured default), validators included.
+    serving_cut = cuts.get("privacy_uncertain")
+    if serving_cut is not None:
+        idx = [i for i, r in enumerate(rows) if r.get("sensitive") is not None]
+        clean = [i for i in idx if not rows[i]["sensitive"]]
+        entry = {"cut": serving_cut, "clean": len(clean), "clean_flagged": round(float(np.mean(
+            [preds[i]["sensitive"] >= serving_cut for i in clean])), 4) if clean else None}
+        if any(rows[i]["sensitive"] for i in idx):
+            m = metrics.binary([bool(rows[i]["sensitive"]) for i in idx], [preds[i]["sensitive"] for i in idx], serving_cut)
+            entry |= {k: round(m[k], 4) for k in ("positives", "precision", "recall")}
+        res["sensitive_at_privacy_uncertain"] = entry
     private = [i for i, r in enumerate(rows) if r["source"] == "private_synth" and r.get("sensitive")]
     if private:
         res["sensitive_no_identifier_recall"] = {"n": len(private), "recall": round(float(np.mean(
@@ -156,12 +168,15 @@ def run(models: list[str], files: dict[str, str], out: Path, latency_n: int = 10
     loaded = {name: read_jsonl(Path(path)) for name, path in files.items()}
     for name, path in files.items():
         report["files"][name] = {"path": str(path), "rows": len(loaded[name]), "role": roles.get(name, "")}
+    from serve_app.config.schema import PrivacyConfig
+
     for model in models:
         predictor = ModelPredictor(model)
         labels = predictor.heads.labels
+        cuts = {**predictor.cuts, "privacy_uncertain": PrivacyConfig().uncertain}
         entry = {}
         for name, rows in loaded.items():
-            entry[name] = summarise(rows, predict(predictor, rows, progress), predictor.cuts, labels)
+            entry[name] = summarise(rows, predict(predictor, rows, progress), cuts, labels)
         entry["latency"] = latency(predictor, latency_n)
         entry["encoder"] = predictor.heads.encoder_settings
         report["models"][predictor.heads.meta.get("name") or model] = entry

@@ -3,7 +3,7 @@ same pipeline the Classifier deployment runs (encoder, heads, validators)."""
 
 import pytest
 
-from serve_app.classifier.encoder import make_encoder
+from serve_app.classifier.encoder import make_encoder, serving_encoder
 from serve_app.classifier.pipeline import classify_texts, load_trained, make_scorer
 from serve_app.classifier.trained import TrainedScorer
 from serve_app.config.schema import ClassifierConfig
@@ -22,7 +22,7 @@ CASES = {
 @pytest.fixture(scope="module")
 def signals():
     cfg = ClassifierConfig(model="triage-router-v1")
-    encoder = make_encoder(cfg.backend, None, cfg.max_tokens)
+    encoder = make_encoder(cfg.backend, serving_encoder(cfg), cfg.max_tokens)
     scorer = make_scorer(cfg, lambda texts: encoder.encode(texts).embeddings)
     assert isinstance(scorer, TrainedScorer) and scorer.success is None  # v1: loadable by name, no success model
     out = classify_texts(encoder, scorer, list(CASES.values()))
@@ -75,7 +75,7 @@ def test_operator_domain_from_exemplars_works_on_top_of_the_trained_model():
         "What is the company policy on remote work and overtime pay?",
         "Who do I talk to about a payroll mistake on my payslip?",
     ]}})
-    encoder = make_encoder(cfg.backend, None, cfg.max_tokens)
+    encoder = make_encoder(cfg.backend, serving_encoder(cfg), cfg.max_tokens)
     scorer = make_scorer(cfg, lambda texts: encoder.encode(texts).embeddings)
     assert scorer.domain_labels[-1] == "hr"
     leave, proof = classify_texts(encoder, scorer, ["How many days of parental leave can I take this year?",

@@ -18,21 +18,21 @@ def success(slm, srm, llm, lrm):
 
 def test_success_tiers_near_the_target_stand_beside_the_chosen_one():
     sig = success(0.58, 0.63, 0.70, 0.80)  # target 0.61: slm just misses, srm just reaches
-    d = decide(sig, RequestFacts(), config())
+    d = decide(sig, RequestFacts(), config(policy={"quality_target": 0.61}))
     assert d.tier == "srm" and d.tier_source == "success"
     assert tier_options(sig, d, RequestFacts(), 0.61, 0.05) == ("slm", "srm")
 
 
 def test_a_clear_success_margin_asks_nothing():
     sig = success(0.30, 0.40, 0.75, 0.85)
-    d = decide(sig, RequestFacts(), config())
+    d = decide(sig, RequestFacts(), config(policy={"quality_target": 0.61}))
     assert tier_options(sig, d, RequestFacts(), 0.61, 0.05) == ()
     assert questions(sig, d, RequestFacts(), 0.61, ON) == []
 
 
 def test_tier_head_options_are_those_near_the_top_probability():
     sig = Signals(tier_probs={"slm": 0.40, "srm": 0.05, "llm": 0.37, "lrm": 0.18}, domain_probs={"general": 1.0})
-    d = decide(sig, RequestFacts(), config())
+    d = decide(sig, RequestFacts(), config(policy={"quality_target": 0.61}))
     assert d.tier_source == "classifier"
     assert tier_options(sig, d, RequestFacts(), 0.61, 0.05) == ("slm", "llm")
 
@@ -40,20 +40,20 @@ def test_tier_head_options_are_those_near_the_top_probability():
 @pytest.mark.parametrize("facts", [RequestFacts(forced_tier="llm"), RequestFacts(model="coder")])
 def test_a_tier_the_client_chose_is_never_second_guessed(facts):
     sig = Signals(tier_probs={"slm": 0.40, "srm": 0.05, "llm": 0.37, "lrm": 0.18}, domain_probs={"general": 1.0})
-    d = decide(sig, facts, config())
+    d = decide(sig, facts, config(policy={"quality_target": 0.61}))
     assert tier_options(sig, d, facts, 0.61, 0.05) == ()
 
 
 def test_domains_near_the_top_are_offered_most_likely_first():
     sig = Signals(tier_probs={"slm": 1.0}, domain_probs={"math": 0.45, "science": 0.40, "general": 0.15})
-    d = decide(sig, RequestFacts(), config())
+    d = decide(sig, RequestFacts(), config(policy={"quality_target": 0.61}))
     assert domain_options(sig, d, 0.1) == ("math", "science")
     assert domain_options(sig, d, 0.0) == ()
 
 
 def test_disabled_or_degraded_asks_nothing():
     sig = success(0.60, 0.62, 0.70, 0.80)
-    d = decide(sig, RequestFacts(), config())
+    d = decide(sig, RequestFacts(), config(policy={"quality_target": 0.61}))
     assert questions(sig, d, RequestFacts(), 0.61, MetaRouterConfig()) == []
     assert questions(replace(sig, degraded=True), d, RequestFacts(), 0.61, ON) == []
     assert [q.kind for q in questions(sig, d, RequestFacts(), 0.61, ON)] == ["tier"]
