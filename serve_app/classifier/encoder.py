@@ -71,14 +71,14 @@ def serving_encoder(cfg) -> str | None:
     (model.json `encoder.dir`, a fine-tuned int8 ONNX encoder)."""
     if cfg.encoder or not cfg.model:
         return cfg.encoder
+    from serve_app.classifier.heads import shipped_encoder
     from serve_app.models import resolve
 
     try:
         model_dir = resolve(cfg.model)
     except FileNotFoundError:
         return None  # load_trained reports the missing model with its config path
-    shipped = json.loads((model_dir / "model.json").read_text(encoding="utf-8"))["encoder"].get("dir")
-    return str(model_dir / shipped) if shipped else None
+    return shipped_encoder(model_dir, json.loads((model_dir / "model.json").read_text(encoding="utf-8")))
 
 
 def classifier_space(cfg) -> EmbeddingSpace:

@@ -26,6 +26,13 @@ def resolve_model_dir(name_or_path: str) -> Path:
     return resolve(name_or_path)
 
 
+def shipped_encoder(model_dir: Path, meta: dict) -> str | None:
+    """The encoder directory a model ships (model.json `encoder.dir`: a
+    fine-tuned int8 ONNX encoder), None for the packaged MiniLM."""
+    shipped = meta["encoder"].get("dir")
+    return str(Path(model_dir) / shipped) if shipped else None
+
+
 def features(embeddings: np.ndarray, tokens) -> np.ndarray:
     """Head input: the unit embedding plus the prompt's length.
 
@@ -107,8 +114,7 @@ class RouterHeads:
 
     def encoder_dir(self) -> str | None:
         """The fine-tuned encoder this model ships (None: the packaged MiniLM)."""
-        shipped = self.encoder_settings.get("dir")
-        return str(self.directory / shipped) if shipped and self.directory else None
+        return shipped_encoder(self.directory, self.meta) if self.directory else None
 
     def hidden(self, x: np.ndarray) -> np.ndarray:
         if "hidden.W" not in self.w:

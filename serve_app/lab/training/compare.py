@@ -15,14 +15,12 @@ from __future__ import annotations
 import argparse
 import json
 import re
-import time
 from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
 
-from serve_app.lab.training import metrics
-from serve_app.lab.training.evaluate import BATCH, ModelPredictor
+from serve_app.lab.training.evaluate import ModelPredictor, predict_all, score_head, single_prompt_latency
 from serve_app.lab.training.synth_attacks import family_of
 from serve_app.lab.training.train import read_jsonl
 
@@ -46,24 +44,11 @@ def attack_family(row: dict) -> str | None:
     return None
 
 
-def predict(predictor: ModelPredictor, rows: list[dict], progress=None) -> list[dict]:
-    out: list[dict] = []
-    bar = progress(total=len(rows), desc=f"classify ({predictor.heads.meta.get('name')})", unit="prompt") if progress else None
-    for start in range(0, len(rows), BATCH):
-        out.extend(predictor.predict([r["prompt"] for r in rows[start:start + BATCH]]))
-        if bar:
-            bar.update(min(BATCH, len(rows) - start))
-    if bar:
-        bar.close()
-    return out
-
-
 def summarise(rows: list[dict], preds: list[dict], cuts: dict, labels: dict) -> dict:
     res: dict = {"rows": len(rows)}
     for head in ("tier", "domain"):
-        idx = [i for i, r in enumerate(rows) if r.get(head) is not None]
-        if idx:
-            m = metrics.multiclass([rows[i][head] for i in idx], [preds[i][head] for i in idx], labels[head])
+        m = score_head(head, rows, preds, labels=labels[head])
+        if m is not None:
             res[head] = {"n": m["n"], "accuracy": round(m["accuracy"], 4), "macro_f1": round(m["macro_f1"], 4)}
     by_source = defaultdict(list)
     for i, r in enumerate(rows):
@@ -72,9 +57,8 @@ def summarise(rows: list[dict], preds: list[dict], cuts: dict, labels: dict) -> 
     res["tier_accuracy_by_source"] = {s: {"n": len(ix), "accuracy": round(float(np.mean(
         [preds[i]["tier"] == rows[i]["tier"] for i in ix])), 4)} for s, ix in sorted(by_source.items())}
     for head in ("sensitive", "jailbreak"):
-        idx = [i for i, r in enumerate(rows) if r.get(head) is not None]
-        if idx and any(rows[i][head] for i in idx):
-            m = metrics.binary([bool(rows[i][head]) for i in idx], [preds[i][head] for i in idx], cuts[head])
+        if any(r.get(head) for r in rows):
+            m = score_head(head, rows, preds, cuts[head])
             res[head] = {k: round(m[k], 4) for k in ("n", "positives", "precision", "recall", "f1")}
     # What serving does with the score: sensitive for cloud candidates at or
     # above privacy.uncertain (the configured default), validators included.
@@ -85,7 +69,7 @@ def summarise(rows: list[dict], preds: list[dict], cuts: dict, labels: dict) -> 
         entry = {"cut": serving_cut, "clean": len(clean), "clean_flagged": round(float(np.mean(
             [preds[i]["sensitive"] >= serving_cut for i in clean])), 4) if clean else None}
         if any(rows[i]["sensitive"] for i in idx):
-            m = metrics.binary([bool(rows[i]["sensitive"]) for i in idx], [preds[i]["sensitive"] for i in idx], serving_cut)
+            m = score_head("sensitive", rows, preds, serving_cut)
             entry |= {k: round(m[k], 4) for k in ("positives", "precision", "recall")}
         res["sensitive_at_privacy_uncertain"] = entry
     private = [i for i, r in enumerate(rows) if r["source"] == "private_synth" and r.get("sensitive")]
@@ -106,15 +90,8 @@ def summarise(rows: list[dict], preds: list[dict], cuts: dict, labels: dict) -> 
 
 def latency(predictor: ModelPredictor, n: int) -> dict:
     tokens = predictor.encoder.encode([LATENCY_PROMPT]).tokens[0]
-    for _ in range(5):
-        predictor.predict([LATENCY_PROMPT])
-    times = []
-    for _ in range(n):
-        t0 = time.perf_counter()
-        predictor.predict([LATENCY_PROMPT])
-        times.append((time.perf_counter() - t0) * 1000)
-    return {"prompt_tokens": int(tokens), "n": n, "p50_ms": round(float(np.percentile(times, 50)), 2),
-            "p99_ms": round(float(np.percentile(times, 99)), 2),
+    lat = single_prompt_latency(predictor, [LATENCY_PROMPT] * n, n)
+    return {"prompt_tokens": int(tokens), "n": n, "p50_ms": round(lat["p50"], 2), "p99_ms": round(lat["p99"], 2),
             "what": "one ~200-token prompt per call: encoder (1 thread) + heads + success model + validators"}
 
 
@@ -176,7 +153,9 @@ def run(models: list[str], files: dict[str, str], out: Path, latency_n: int = 10
         cuts = {**predictor.cuts, "privacy_uncertain": PrivacyConfig().uncertain}
         entry = {}
         for name, rows in loaded.items():
-            entry[name] = summarise(rows, predict(predictor, rows, progress), cuts, labels)
+            preds = predict_all(predictor, [r["prompt"] for r in rows], progress,
+                                f"classify ({predictor.heads.meta.get('name')})")
+            entry[name] = summarise(rows, preds, cuts, labels)
         entry["latency"] = latency(predictor, latency_n)
         entry["encoder"] = predictor.heads.encoder_settings
         report["models"][predictor.heads.meta.get("name") or model] = entry

@@ -77,7 +77,7 @@ def score_head(head: str, rows: list[dict], preds: list[dict], cut: float = 0.5,
     return metrics.multiclass(list(truth), list(pred), list(labels))
 
 
-def _latency(predictor: ModelPredictor, prompts: list[str], n: int = 200) -> dict:
+def single_prompt_latency(predictor: ModelPredictor, prompts: list[str], n: int = 200) -> dict:
     sample = prompts[:n]
     if not sample:
         return {}
@@ -91,16 +91,22 @@ def _latency(predictor: ModelPredictor, prompts: list[str], n: int = 200) -> dic
             "what": "one prompt per call (batch 1), encoder + heads + validators, this machine's threads"}
 
 
-def evaluate(rows: list[dict], predictor: ModelPredictor, progress=None, latency_n: int = 200) -> dict:
-    prompts = [r["prompt"] for r in rows]
+def predict_all(predictor: ModelPredictor, prompts: list[str], progress=None, desc: str = "classify") -> list[dict]:
+    """predictor.predict over `prompts` in batches of BATCH, with a progress bar."""
     preds: list[dict] = []
-    bar = progress(total=len(prompts), desc="classify", unit="prompt") if progress else None
+    bar = progress(total=len(prompts), desc=desc, unit="prompt") if progress else None
     for start in range(0, len(prompts), BATCH):
         preds.extend(predictor.predict(prompts[start:start + BATCH]))
         if bar:
             bar.update(min(BATCH, len(prompts) - start))
     if bar:
         bar.close()
+    return preds
+
+
+def evaluate(rows: list[dict], predictor: ModelPredictor, progress=None, latency_n: int = 200) -> dict:
+    prompts = [r["prompt"] for r in rows]
+    preds = predict_all(predictor, prompts, progress)
     heur = [baselines.heuristic(p) for p in prompts]
     labels = {"tier": predictor.heads.labels["tier"], "domain": predictor.heads.labels["domain"]}
     heads: dict = {}
@@ -123,7 +129,7 @@ def evaluate(rows: list[dict], predictor: ModelPredictor, progress=None, latency
                   for h in (*MULTI, *BINARY)}
         by_source[src] = {h: _short(m) for h, m in scored.items() if m is not None}
     return {"rows": len(rows), "model": predictor.heads.meta.get("name"), "heads": heads,
-            "by_source": by_source, "latency_ms": _latency(predictor, prompts, latency_n)}
+            "by_source": by_source, "latency_ms": single_prompt_latency(predictor, prompts, latency_n)}
 
 
 def _short(m: dict | None) -> dict | None:
