@@ -59,10 +59,18 @@ def as_cached(text: str) -> str:
     return normalise_conversation([{"role": "user", "content": text}])
 
 
-def cache_pairs(root: Path, seed: int) -> list[dict]:
+PAIR_FORMS = ("bare", "conversation")
+
+
+def cache_pairs(root: Path, seed: int, form: str = "conversation") -> list[dict]:
     """Tune-half paraphrases {"a", "b", "hard"}: `hard` is `b` with one
     meaning-changing edit (cache_pairs.edit: numbers, negation, an entity or
-    key noun swapped...), None where no edit applies."""
+    key noun swapped...), None where no edit applies. `form`: "bare" keeps
+    each question as a client sends it (what the classifier embeds),
+    "conversation" is the cache's normalised one-turn text."""
+    if form not in PAIR_FORMS:
+        raise ValueError(f"pair form must be one of {PAIR_FORMS}, not {form!r}")
+    as_text = as_cached if form == "conversation" else str
     from serve_app.cache.keys import normalise_text
     from serve_app.lab.bench import cache_pairs as pairfiles
 
@@ -74,9 +82,9 @@ def cache_pairs(root: Path, seed: int) -> list[dict]:
         for kind in rng.sample(pairfiles.EDIT_KINDS, len(pairfiles.EDIT_KINDS)):
             new = pairfiles.edit(kind, p["b"], rng)
             if new is not None and normalise_text(new) not in (normalise_text(p["a"]), normalise_text(p["b"])):
-                hard = as_cached(new)
+                hard = as_text(new)
                 break
-        out.append({"a": as_cached(p["a"]), "b": as_cached(p["b"]), "hard": hard})
+        out.append({"a": as_text(p["a"]), "b": as_text(p["b"]), "hard": hard})
     return out
 
 

@@ -35,6 +35,15 @@ class FinetuneSettings:
     temperature: float = 0.05  # contrastive
     contrastive_weight: float = 1.0
     max_tokens: int = 128  # the serving budget: train on what serving sees
+    # Transformer layers kept of the packaged MiniLM's 6 (evenly spaced, first
+    # and last kept): the encoder pass is most of a routed request's CPU
+    # (issue #14), and it scales with the layers.
+    layers: int = 6
+    # The text the paraphrase loss sees: "bare" is the prompt as the
+    # classifier embeds it, so one encoder pass serves classifier and cache;
+    # "conversation" is the cache's normalised "user: ..." form (v3), which
+    # makes serving embed every request twice when the cache is on.
+    pair_form: str = "conversation"
     seed: int = 0
     checkpoint_every: int = 50
     threads: int = 2
@@ -111,7 +120,7 @@ def run(s: FinetuneSettings, train_rows: list[dict], datasets: Path, work: Path,
     torch.set_num_threads(s.threads)
     base = default_model_path()
     rows = data.balanced_sample(train_rows, s.rows, s.seed)
-    pairs = data.cache_pairs(datasets, s.seed)
+    pairs = data.cache_pairs(datasets, s.seed, s.pair_form)
     log(f"sample: {len(rows)} labelled rows of {len(train_rows)}, {len(pairs)} paraphrase pairs (tune half)")
     rows_of = TokenRows(load_tokenizer(Path(base)), s.max_tokens)
     cache = data.TokenCache(rows_of, work / f"tokens-{s.max_tokens}.pkl")
@@ -125,7 +134,7 @@ def run(s: FinetuneSettings, train_rows: list[dict], datasets: Path, work: Path,
     tgt = {h: (torch.tensor(y), torch.tensor(m)) for h, (y, m) in targets(rows).items() if h in model.HEADS}
     weights = _weights(torch, rows)
 
-    net = model.build(torch, base)
+    net = model.build(torch, base, s.layers)
     groups = [{"params": net.encoder.parameters(), "lr": s.lr}, {"params": net.heads.parameters(), "lr": s.head_lr}]
     opt = torch.optim.AdamW(groups, weight_decay=0.01)
     ckpt = work / "checkpoint.pt"

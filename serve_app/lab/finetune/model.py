@@ -14,7 +14,18 @@ from serve_app.config.schema import DEFAULT_DOMAINS, TIERS
 HEADS = {"tier": len(TIERS), "domain": len(DEFAULT_DOMAINS), "sensitive": 1, "jailbreak": 1}
 
 
-def build(torch, encoder_path: str):
+def kept_layers(total: int, keep: int) -> list[int]:
+    """Indices of `keep` of `total` layers, evenly spaced, first and last
+    included (6 -> 4: 0, 2, 3, 5): the last layer's output is the space the
+    pooled embedding was trained in, the first reads the word embeddings."""
+    if not 1 <= keep <= total:
+        raise ValueError(f"can keep 1..{total} layers, not {keep}")
+    if keep == 1:
+        return [total - 1]
+    return sorted({round(i * (total - 1) / (keep - 1)) for i in range(keep)})
+
+
+def build(torch, encoder_path: str, layers: int | None = None):
     from transformers import AutoModel
 
     nn = torch.nn
@@ -24,6 +35,11 @@ def build(torch, encoder_path: str):
             super().__init__()
             self.encoder = AutoModel.from_pretrained(encoder_path, local_files_only=True,
                                                      attn_implementation="eager")
+            total = self.encoder.config.num_hidden_layers
+            if layers is not None and layers != total:
+                keep = kept_layers(total, layers)
+                self.encoder.encoder.layer = nn.ModuleList(self.encoder.encoder.layer[i] for i in keep)
+                self.encoder.config.num_hidden_layers = len(keep)
             dim = self.encoder.config.hidden_size
             self.heads = nn.ModuleDict({k: nn.Linear(dim + 1, n) for k, n in HEADS.items()})
 

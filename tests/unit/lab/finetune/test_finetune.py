@@ -108,3 +108,56 @@ def test_a_killed_run_resumes_to_the_same_weights(tmp_path, monkeypatch):
     assert all(torch.allclose(a[k], b[k], atol=1e-6) for k in a)
     summary = json.loads((resumed / loop.DONE).read_text())
     assert [h["step"] for h in summary["history"]] == [2, 4]
+
+
+def test_cache_pairs_in_bare_form_keep_the_text_a_client_sends(tmp_path):
+    """"bare" pairs are the questions as the classifier embeds them, so one
+    encoder pass can serve classifier and cache; "conversation" is the
+    cache's normalised one-turn text."""
+    from serve_app.lab.bench import cache_pairs as pairfiles
+
+    pairs = [{"a": f"How do I learn {w} quickly?", "b": f"What's the fastest way to learn {w}?", "label": "same"}
+             for w in ("piano", "guitar", "french", "python", "chess", "golf", "swimming", "drawing")]
+    (tmp_path / "cache_pairs").mkdir()
+    pairfiles.write_pairs(tmp_path / "cache_pairs" / "qqp_pairs_dev.jsonl", pairs)
+    tune, _ = pairfiles.split_pairs(pairs)
+    bare = data.cache_pairs(tmp_path, seed=0, form="bare")
+    assert [(g["a"], g["b"]) for g in bare] == [(p["a"], p["b"]) for p in tune]
+    conv = data.cache_pairs(tmp_path, seed=0, form="conversation")
+    assert conv[0]["b"].startswith("user: what is the fastest way")
+    with pytest.raises(ValueError, match="pair form"):
+        data.cache_pairs(tmp_path, seed=0, form="chat")
+
+
+def test_kept_layers_are_evenly_spaced_with_the_first_and_last():
+    from serve_app.lab.finetune.model import kept_layers
+
+    assert kept_layers(6, 6) == [0, 1, 2, 3, 4, 5]
+    assert kept_layers(6, 4) == [0, 2, 3, 5]
+    assert kept_layers(6, 2) == [0, 5]
+    assert kept_layers(6, 1) == [5]
+    with pytest.raises(ValueError):
+        kept_layers(6, 7)
+
+
+def test_a_layer_dropped_encoder_keeps_those_layers_and_reloads_as_a_smaller_model(tmp_path):
+    torch = pytest.importorskip("torch")
+    from transformers import AutoModel
+
+    from serve_app.classifier.tokens import default_model_path
+    from serve_app.lab.finetune import model
+
+    full = model.build(torch, default_model_path())
+    small = model.build(torch, default_model_path(), layers=4)
+    assert len(small.encoder.encoder.layer) == 4 and small.encoder.config.num_hidden_layers == 4
+    for mine, theirs in zip(small.encoder.encoder.layer, [full.encoder.encoder.layer[i] for i in (0, 2, 3, 5)]):
+        assert torch.equal(mine.attention.self.query.weight, theirs.attention.self.query.weight)
+    small.encoder.save_pretrained(str(tmp_path))
+    again = AutoModel.from_pretrained(str(tmp_path), local_files_only=True)
+    assert again.config.num_hidden_layers == 4
+    ids = torch.tensor([[101, 2054, 2003, 1016, 102]])
+    with torch.no_grad():
+        small.eval()
+        a = small.encoder(input_ids=ids).last_hidden_state
+        b = again(input_ids=ids).last_hidden_state
+    assert torch.allclose(a, b, atol=1e-5)
