@@ -28,6 +28,7 @@ from serve_app.engines.remote import RemoteModel
 from serve_app.errors import ClientError, NotFound, PayloadTooLarge, TriageError
 from serve_app.escalation.webhook import Webhook
 from serve_app.health import health_report
+from serve_app.learning.adjust import Adjustments
 from serve_app.learning.feedback import FeedbackRequest, RateLimited, TenantBuckets, parse_header
 from serve_app.learning.remote import RemoteLearning
 from serve_app.metrics import RayMetrics
@@ -63,7 +64,7 @@ def build_ingress():
         def __init__(self, config: dict, classifier, models: dict, cache=None, memory=None):
             self.config = RouterConfig.model_validate(config)
             self.metrics = RayMetrics()
-            self.classifier = _classifier(self.config, classifier, memory, self.metrics)
+            self.classifier, self.local_classifier = _classifier(self.config, classifier, memory, self.metrics)
             self.models = {name: RemoteModel(name, h) for name, h in models.items()}
             self.cache = RemoteCache(cache, self.config.cache.lookup_timeout_s) if cache is not None else None
             log_cfg = self.config.ingress.decision_log
@@ -79,6 +80,22 @@ def build_ingress():
             app.state.edge = EdgeState(TenantResolver(self.config.auth), AdminKey(self.config.admin.key_env),
                                        self.metrics)
             self._health: tuple[float, int, dict] | None = None
+
+        def reconfigure(self, user_config: dict) -> None:
+            """classifier.placement ingress: the learned adjustments `triage
+            learn` promotes ({"adjustments": ...}, as the Classifier
+            deployment takes them), put in force without a restart."""
+            user_config = user_config or {}
+            unknown = set(user_config) - {"adjustments"}
+            if unknown:
+                raise ValueError(f"unknown Ingress user_config keys: {sorted(unknown)}")
+            if self.local_classifier is None:
+                if user_config.get("adjustments"):
+                    raise ValueError("adjustments go to the Classifier deployment (classifier.placement: deployment)")
+                return
+            # Validated before anything changes: a bad version leaves the old one in force.
+            self.local_classifier.adopt(Adjustments.from_config(user_config.get("adjustments"),
+                                                                self.local_classifier.encoder.dim))
 
         @app.post("/v1/chat/completions", openapi_extra=_body_schema(ChatRequest))
         async def chat(self, request: Request) -> Response:
@@ -217,18 +234,22 @@ def _log_failure(task: asyncio.Task) -> None:
         logging.getLogger("ray.serve.triage.learning").warning("header feedback not stored: %s", task.exception())
 
 
-def _classifier(cfg: RouterConfig, handle, memory, metrics) -> RemoteClassifier:
-    """The Classifier deployment's handle, or (classifier.placement: ingress)
-    a LocalClassifier in this replica; both behind the same fail-closed timeout."""
+def _classifier(cfg: RouterConfig, handle, memory, metrics) -> tuple:
+    """(classifier, LocalClassifier or None): the Classifier deployment's
+    handle, or (classifier.placement: ingress) a LocalClassifier in this
+    replica, with the live correction from the OutcomeMemory when learning
+    is on; both behind the same fail-closed timeout."""
     clf = cfg.classifier
     if clf.placement == "deployment":
-        return RemoteClassifier.over_handle(handle, cfg.policy, clf.timeout_s)
+        return RemoteClassifier.over_handle(handle, cfg.policy, clf.timeout_s), None
     from serve_app.classifier.encoder import classifier_space
     from serve_app.classifier.local import Batcher, LocalClassifier
 
-    local = LocalClassifier(clf, metrics, classifier_space(clf).dim, cache_vectors=cfg.cache.enabled)
+    local = LocalClassifier(clf, metrics, classifier_space(clf).dim, cfg.learning if memory is not None else None,
+                            memory, cache_vectors=cfg.cache.enabled)
     batch = Batcher(local.classify_batch, clf.batching.max_batch_size)
-    return RemoteClassifier(lambda text, tenant: batch((text, tenant)), _always_ready, cfg.policy, clf.timeout_s)
+    remote = RemoteClassifier(lambda text, tenant: batch((text, tenant)), _always_ready, cfg.policy, clf.timeout_s)
+    return remote, local
 
 
 async def _always_ready() -> bool:

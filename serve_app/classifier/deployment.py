@@ -11,8 +11,6 @@ inside each Ingress replica instead.
 
 from __future__ import annotations
 
-import logging
-
 from ray import serve
 
 from serve_app.classifier.local import LocalClassifier
@@ -20,8 +18,6 @@ from serve_app.config.schema import ClassifierConfig, LearningConfig
 from serve_app.learning.adjust import Adjustments
 from serve_app.metrics import RayMetrics
 from serve_app.policy.signals import Signals
-
-logger = logging.getLogger("ray.serve")
 
 __all__ = ["Classifier"]
 
@@ -69,9 +65,7 @@ class Classifier:
             user_config.get("max_batch_size", current["max_batch_size"]),
             user_config.get("batch_wait_timeout_s", current["batch_wait_timeout_s"]),
         )
-        if adjustments.versions() != self._local.adjustments.versions():
-            logger.info("learned adjustments in force: %s", adjustments.versions() or "none")
-        self._local.adjustments = adjustments
+        self._local.adopt(adjustments)
 
     def adjustment_versions(self) -> dict[str, int]:
         return self._local.adjustments.versions()

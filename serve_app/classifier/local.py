@@ -60,6 +60,14 @@ class LocalClassifier:
                     time.perf_counter() - started, cfg.model or "exemplars only",
                     len(self.scorer.domain_labels), self.encoder.path)
 
+    def adopt(self, adjustments: Adjustments) -> None:
+        """Put learned adjustments in force (`triage learn` promotes them
+        through the user_config of the deployment that holds this
+        classifier, which validates them first)."""
+        if adjustments.versions() != self.adjustments.versions():
+            logger.info("learned adjustments in force: %s", adjustments.versions() or "none")
+        self.adjustments = adjustments
+
     async def classify_batch(self, items: list[tuple[str, str]]) -> list[Signals]:
         """items: (text, tenant) pairs; their Signals in the same order."""
         started = time.perf_counter()

@@ -624,9 +624,6 @@ def cross_check(cfg: RouterConfig):
     for j, domain in enumerate(cfg.policy.reasoning.domains):
         if domain not in cfg.domains():
             yield f"policy.reasoning.domains.{j}", f"unknown domain {domain!r} (add exemplars to define it)"
-    if clf.placement == "ingress" and cfg.learning.enabled:
-        yield ("classifier.placement", "ingress placement does not take learning yet (`triage learn --apply` "
-               "reconfigures the Classifier deployment); use placement: deployment with learning on")
     meta = cfg.policy.meta_router
     if meta.model and cfg.model(meta.model) is None:
         yield "policy.meta_router.model", f"unknown model {meta.model!r}"

@@ -1,6 +1,8 @@
 """`triage learn` against a running app: outcomes from real traffic and
-feedback become a promoted version that the Classifier takes through its
-user_config without restarting, then `--rollback` takes it back.
+feedback become a promoted version that the deployment running the
+classifier (the Classifier, or the Ingress with classifier.placement:
+ingress) takes through its user_config without restarting, then
+`--rollback` takes it back.
 
 Runs in a Ray cluster of its own (`ray start --head` with a dashboard, as on
 a real cluster; `serve deploy`), because `--apply` deploys a Serve config
@@ -33,9 +35,12 @@ TAX = ["How is depreciation recaptured when a rental property is sold?", "What i
        "How is the alternative minimum tax credit carried forward?", "What is the kiddie tax on unearned income?"]
 
 
-@pytest.fixture(scope="module")
-def cluster(tmp_path_factory):
+@pytest.fixture(scope="module", params=["deployment", "ingress"])
+def cluster(tmp_path_factory, request):
     work = tmp_path_factory.mktemp("learn-apply")
+    router = work / "router.yaml"
+    router.write_text((HERE / "learning_apply_router.yaml").read_text()
+                      + f"\nclassifier:\n  placement: {request.param}\n")
     dash, gcs, http_port = _free_port(), _free_port(), _free_port()
     env = dict(os.environ, RAY_AUTH_MODE="disabled", TRIAGE_LEARN_TEST_DIR=str(work),
                TRIAGE_TEST_KEY_ACME=TENANT_KEYS["acme"], TRIAGE_TEST_KEY_GLOBEX=TENANT_KEYS["globex"],
@@ -50,7 +55,7 @@ def cluster(tmp_path_factory):
     serve_cfg.write_text(yaml.safe_dump({
         "proxy_location": "HeadOnly", "http_options": {"host": "127.0.0.1", "port": http_port},
         "applications": [{"name": "triage", "route_prefix": "/", "import_path": "serve_app.app:build_app",
-                          "args": {"config": str(HERE / "learning_apply_router.yaml")}}]}))
+                          "args": {"config": str(router)}}]}))
     try:
         _wait(lambda: httpx.get(f"{address}/api/version", timeout=5).status_code == 200, 120, work / "ray.log")
         subprocess.run([sys.executable, "-c", "from ray.serve.scripts import cli; cli()", "deploy", str(serve_cfg),
@@ -58,7 +63,8 @@ def cluster(tmp_path_factory):
         base = f"http://127.0.0.1:{http_port}"
         acme = {"authorization": f"Bearer {TENANT_KEYS['acme']}"}  # /health is behind the tenant keys
         _wait(lambda: httpx.get(f"{base}/health", headers=acme, timeout=10).status_code == 200, 300, work / "ray.log")
-        yield {"base": base, "address": address, "serve_cfg": serve_cfg, "work": work, "env": env}
+        yield {"base": base, "address": address, "serve_cfg": serve_cfg, "work": work, "env": env,
+               "holder": "Classifier" if request.param == "deployment" else "Ingress"}
     finally:
         stop_group(head, signal.SIGTERM)  # `ray start --block` stops what it started
         log.close()
@@ -97,8 +103,9 @@ def triage_learn(cluster, *extra) -> subprocess.CompletedProcess:
 
 
 def classifier_replicas(cluster) -> set[str]:
+    """The replicas of the deployment that runs the classifier."""
     apps = httpx.get(f"{cluster['address']}/api/serve/applications/", timeout=30).json()["applications"]
-    return {r["replica_id"] for r in apps["triage"]["deployments"]["Classifier"]["replicas"]}
+    return {r["replica_id"] for r in apps["triage"]["deployments"][cluster["holder"]]["replicas"]}
 
 
 def test_learn_promotes_applies_without_restart_and_rolls_back(cluster):
@@ -119,7 +126,7 @@ def test_learn_promotes_applies_without_restart_and_rolls_back(cluster):
 
     done = triage_learn(cluster)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "acme: promoted v1" in done.stdout and "applied to" in done.stdout
+    assert "acme: promoted v1" in done.stdout and f"the {cluster['holder']} reconfigures" in done.stdout
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and "x-triage-learned-version" not in ask(base, COOKING[1]).headers:
         time.sleep(1)

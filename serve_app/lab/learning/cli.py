@@ -7,10 +7,11 @@
 Reads every outcome log of the router's outcome memory (learning.path, else
 <cache dir>/outcome-memory/outcomes-*.jsonl), proposes one version per
 scope (learn.py), keeps versions beside the logs (versions.py) and writes
-the Serve config with the versions in force in the Classifier's
-user_config. `--apply` deploys that config to the running cluster (what
-`serve deploy` does): Serve calls the Classifier's reconfigure, no replica
-restarts. Exit status 0 when a version changed, 1 when nothing was promoted.
+the Serve config with the versions in force in the user_config of the
+deployment that runs the classifier (the Classifier, or the Ingress with
+`classifier.placement: ingress`). `--apply` deploys that config to the
+running cluster (what `serve deploy` does): Serve calls that deployment's
+reconfigure, no replica restarts. Exit status 0 when a version changed, 1 when nothing was promoted.
 """
 
 from __future__ import annotations
@@ -37,16 +38,25 @@ def triage_app(serve_config: dict) -> dict:
     return apps[0]
 
 
-def with_versions(serve_config: dict, batching: dict, in_force: dict) -> dict:
-    """The Serve config with the Classifier's user_config: batching (as the
-    config already sets it, else the router config's) and the versions."""
+def holder(placement: str) -> str:
+    """The deployment whose user_config carries the adjustments: the one
+    that runs the classifier (classifier.placement)."""
+    return "Classifier" if placement == "deployment" else "Ingress"
+
+
+def with_versions(serve_config: dict, batching: dict, in_force: dict, placement: str = "deployment") -> dict:
+    """The Serve config with the versions in the user_config of the
+    deployment that runs the classifier; the Classifier's keeps its batching
+    (as the config already sets it, else the router config's)."""
     app = triage_app(serve_config)
     deployments = app.setdefault("deployments", [])
-    clf = next((d for d in deployments if d.get("name") == "Classifier"), None)
+    name = holder(placement)
+    clf = next((d for d in deployments if d.get("name") == name), None)
     if clf is None:
-        clf = {"name": "Classifier"}
+        clf = {"name": name}
         deployments.append(clf)
-    user_config = {**batching, **{k: v for k, v in (clf.get("user_config") or {}).items() if k != "adjustments"}}
+    kept = {k: v for k, v in (clf.get("user_config") or {}).items() if k != "adjustments"}
+    user_config = {**batching, **kept} if name == "Classifier" else kept
     if in_force:
         user_config["adjustments"] = in_force
     clf["user_config"] = user_config
@@ -82,14 +92,14 @@ def main(argv: list[str] | None = None, prog: str | None = None) -> int:
 
     out = Path(a.out) if a.out else folder / "serve-config.yaml"
     in_force = versions.in_force()
-    updated = with_versions(serve_config, cfg.classifier.batching.model_dump(), in_force)
+    updated = with_versions(serve_config, cfg.classifier.batching.model_dump(), in_force, cfg.classifier.placement)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(yaml.safe_dump(updated, sort_keys=False), encoding="utf-8")
     print(f"in force: {({s: v['version'] for s, v in in_force.items()}) or 'no learned version'}")
     print(f"wrote {out}")
     if a.apply:
         apply(updated, a.address)
-        print(f"applied to {a.address}: the Classifier reconfigures without a restart")
+        print(f"applied to {a.address}: the {holder(cfg.classifier.placement)} reconfigures without a restart")
     else:
         print(f"to apply: serve deploy {out}")
     return 0 if changed else 1

@@ -128,6 +128,6 @@ def test_reasoning_domains_must_exist():
     assert parse_config({"models": pool(), "policy": {"reasoning": {"domains": ["math"]}}})
 
 
-def test_ingress_placement_with_learning_is_refused():
-    got = problems({"models": pool(), "classifier": {"placement": "ingress"}, "learning": {"enabled": True}})
-    assert "ingress placement does not take learning" in got["classifier.placement"]
+def test_ingress_placement_takes_learning():
+    cfg = parse_config({"models": pool(), "classifier": {"placement": "ingress"}, "learning": {"enabled": True}})
+    assert cfg.classifier.placement == "ingress" and cfg.learning.enabled

@@ -114,3 +114,13 @@ def test_the_serve_config_gets_the_versions_and_keeps_its_batching():
 def test_log_loss_of_no_adjustment_is_the_models():
     o = outcomes(100)
     assert log_loss(None, o.tier, o.vector, o.base, o.outcome) == pytest.approx(np.log(2))
+
+
+def test_with_the_classifier_in_the_ingress_the_versions_go_to_the_ingress():
+    cfg = {"applications": [{"name": "triage", "import_path": "serve_app.app:build_app", "args": {"config": "r.yaml"},
+                             "deployments": [{"name": "Ingress", "num_replicas": 2}]}]}
+    out = with_versions(cfg, {"max_batch_size": 16, "batch_wait_timeout_s": 0.0}, {"acme": {"version": 2}}, "ingress")
+    (ingress,) = out["applications"][0]["deployments"]
+    assert ingress == {"name": "Ingress", "num_replicas": 2, "user_config": {"adjustments": {"acme": {"version": 2}}}}
+    rolled_back = with_versions(out, {"max_batch_size": 16, "batch_wait_timeout_s": 0.0}, {}, "ingress")
+    assert rolled_back["applications"][0]["deployments"][0]["user_config"] == {}
