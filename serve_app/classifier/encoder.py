@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -80,29 +79,6 @@ def serving_encoder(cfg) -> str | None:
     except FileNotFoundError:
         return None  # load_trained reports the missing model with its config path
     return shipped_encoder(model_dir, json.loads((model_dir / "model.json").read_text(encoding="utf-8")))
-
-
-def paraphrase_form(encoder: str | None) -> str:
-    """The text form an encoder learned paraphrases on (its fine-tune's
-    `pair_form`, in encoder.json): "bare" (the prompt as the classifier
-    embeds it) or "conversation" (the cache's normalised "user: ..." text:
-    v3's fine-tune, and the form the packaged MiniLM's cache threshold was
-    chosen on)."""
-    meta = Path(encoder) / "encoder.json" if encoder else None
-    if meta is None or not meta.is_file():
-        return "conversation"
-    return json.loads(meta.read_text(encoding="utf-8")).get("fine_tune", {}).get("pair_form", "conversation")
-
-
-def cache_view_for(cfg) -> Callable[[str], str] | None:
-    """How the cache's vector comes from the classified text: None where the
-    classification embedding serves the cache as it is (one encoder pass),
-    else cache.keys.cache_view, embedded in a second pass."""
-    if paraphrase_form(serving_encoder(cfg)) == "bare":
-        return None
-    from serve_app.cache.keys import cache_view
-
-    return cache_view
 
 
 def classifier_space(cfg) -> EmbeddingSpace:

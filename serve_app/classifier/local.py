@@ -18,6 +18,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Awaitable, Callable
 
+from serve_app.cache.keys import cache_view
 from serve_app.classifier.pipeline import classify_texts, make_scorer
 from serve_app.config.schema import ClassifierConfig, LearningConfig
 from serve_app.errors import ConfigError, ConfigProblem
@@ -33,8 +34,8 @@ class LocalClassifier:
         """learning, memory: the router's learning config and the OutcomeMemory
         handle, when learning is on (live correction of success estimates).
         cache_vectors: the semantic cache is on; embed each request's cache
-        form too where the encoder needs it (encoder.cache_view_for)."""
-        from serve_app.classifier.encoder import cache_view_for, make_encoder, serving_encoder
+        form too (cache.keys.cache_view)."""
+        from serve_app.classifier.encoder import make_encoder, serving_encoder
 
         started = time.perf_counter()
         self.cfg = cfg
@@ -48,7 +49,7 @@ class LocalClassifier:
                 f"{expected_dim}")])
         # Exemplars are embedded once, at start, in one batch.
         self.scorer = make_scorer(cfg, lambda texts: self.encoder.encode(texts).embeddings)
-        self._cache_view = cache_view_for(cfg) if cache_vectors else None
+        self._cache_view = cache_view if cache_vectors else None
         self.adjustments = Adjustments()
         self.live = None
         if memory is not None:

@@ -26,8 +26,6 @@ def main(argv: list[str] | None = None, prog: str | None = None) -> int:
     p.add_argument("--finetune-steps", type=int, default=None, help="default: FinetuneSettings.steps")
     p.add_argument("--finetune-rows", type=int, default=None, help="balanced sample size; default: FinetuneSettings.rows")
     p.add_argument("--finetune-layers", type=int, default=None, help="encoder layers kept (of 6); default: FinetuneSettings.layers")
-    p.add_argument("--finetune-pairs", choices=("bare", "conversation"), default=None,
-                   help="text form of the paraphrase pairs; default: FinetuneSettings.pair_form")
     return train(p.parse_args(argv))
 
 
@@ -41,7 +39,6 @@ def finetune(args: argparse.Namespace, datasets: Path, data_dir: Path) -> str:
     s.steps = args.finetune_steps or s.steps
     s.rows = args.finetune_rows or s.rows
     s.layers = args.finetune_layers or s.layers
-    s.pair_form = args.finetune_pairs or s.pair_form
     hf_dir = run(s, read_jsonl(data_dir / "train.jsonl"), datasets, Path(args.finetune_dir))
     export(hf_dir, Path(args.out))
     return str(Path(args.out) / "encoder")

@@ -2,12 +2,12 @@
 
 A pair {"a", "b", "label"} stands for: `a` is in the cache, `b` arrives. A hit
 is similarity >= threshold (and, for Triage, every enabled guard passing).
-Both texts are embedded as production embeds them for the cache, by the
-encoder the classifier serves (the router config's model, backend and token
-budget: the fine-tuned int8 encoder by default) and in the text form that
-encoder's cache vectors take (classifier.encoder.cache_view_for: the
-classified prompt itself, or the cache's "user: <normalised text>" in a
-second pass); the guards see the normalised conversation, as in serving.
+Both texts are embedded as production embeds them for the cache
+(Signals.cache_embedding): the conversation in the cache's form
+(cache.keys.cache_view: "user: <normalised text>"), by the encoder the
+classifier serves (the router config's model, backend and token budget:
+the fine-tuned int8 encoder by default); the guards see the normalised
+conversation, as in serving.
 
 Reported, from one pair file:
 - hit rate: hits on "same" pairs / "same" pairs;
@@ -40,7 +40,7 @@ from pathlib import Path
 import numpy as np
 
 from serve_app.cache.guards import GUARD_ORDER, rejections
-from serve_app.cache.keys import normalise_conversation
+from serve_app.cache.keys import cache_view, normalise_conversation
 from serve_app.lab.bench import cache_pairs as pairfiles
 from serve_app.lab.paths import datasets_root
 
@@ -181,22 +181,19 @@ class _Embedder:
 
     def __init__(self, clf):
         """`clf`: the classifier config whose embedding the cache serves."""
-        from serve_app.classifier.encoder import cache_view_for, classifier_space, make_encoder, serving_encoder
+        from serve_app.classifier.encoder import classifier_space, make_encoder, serving_encoder
 
         path = serving_encoder(clf)
-        self._view = cache_view_for(clf)
         self._encoder = make_encoder(clf.backend, path, clf.max_tokens, clf.torch_threads)
         self.describe = {"model": clf.model, "encoder": Path(path).name if path else "packaged all-MiniLM-L6-v2",
-                         "backend": clf.backend, "max_tokens": clf.max_tokens, "space": classifier_space(clf).id,
-                         "cache_text": "classified prompt" if self._view is None else "cache_view (second pass)"}
+                         "backend": clf.backend, "max_tokens": clf.max_tokens, "space": classifier_space(clf).id}
         self._memo: dict[str, np.ndarray] = {}
 
     def for_cache(self, questions: list[str]) -> np.ndarray:
-        """What serving embeds for the cache (Signals.cache_embedding, else
-        the classification embedding) when each question arrives as a
-        one-turn chat."""
-        classified = [_classified(q) for q in questions]
-        return self(classified if self._view is None else [self._view(t) for t in classified])
+        """What serving embeds for the cache (Signals.cache_embedding) when
+        each question arrives as a one-turn chat: the conversation in the
+        cache's form, from the text the classifier classifies."""
+        return self([cache_view(_classified(q)) for q in questions])
 
     def __call__(self, texts: list[str]) -> np.ndarray:
         todo = list(dict.fromkeys(t for t in texts if t not in self._memo))

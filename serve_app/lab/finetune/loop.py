@@ -39,11 +39,6 @@ class FinetuneSettings:
     # and last kept): the encoder pass is most of a routed request's CPU
     # (issue #14), and it scales with the layers.
     layers: int = 6
-    # The text the paraphrase loss sees: "bare" is the prompt as the
-    # classifier embeds it, so one encoder pass serves classifier and cache;
-    # "conversation" is the cache's normalised "user: ..." form (v3), which
-    # makes serving embed every request twice when the cache is on.
-    pair_form: str = "conversation"
     seed: int = 0
     checkpoint_every: int = 50
     threads: int = 2
@@ -120,7 +115,7 @@ def run(s: FinetuneSettings, train_rows: list[dict], datasets: Path, work: Path,
     torch.set_num_threads(s.threads)
     base = default_model_path()
     rows = data.balanced_sample(train_rows, s.rows, s.seed)
-    pairs = data.cache_pairs(datasets, s.seed, s.pair_form)
+    pairs = data.cache_pairs(datasets, s.seed)
     log(f"sample: {len(rows)} labelled rows of {len(train_rows)}, {len(pairs)} paraphrase pairs (tune half)")
     rows_of = TokenRows(load_tokenizer(Path(base)), s.max_tokens)
     cache = data.TokenCache(rows_of, work / f"tokens-{s.max_tokens}.pkl")

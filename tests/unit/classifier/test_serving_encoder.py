@@ -67,29 +67,3 @@ def test_the_cache_form_is_embedded_only_when_asked():
     both = classify_texts(enc, scorer, ["What is 2+2?"], cache_view)
     assert enc.seen[-1] == ["user: what is 2+2"]
     assert both[0].cache_embedding is not None and both[0].cache_embedding != both[0].embedding
-
-
-def _shipped(tmp_path, pair_form: str | None):
-    d = _model(tmp_path, "encoder")
-    (d / "encoder").mkdir()
-    fine_tune = {"steps": 1} | ({"pair_form": pair_form} if pair_form else {})
-    (d / "encoder" / "encoder.json").write_text(json.dumps({"dim": 384, "fine_tune": fine_tune}))
-    return ClassifierConfig(model=str(d))
-
-
-def test_an_encoder_that_learned_paraphrases_on_bare_prompts_serves_the_cache_in_one_pass(tmp_path):
-    from serve_app.classifier.encoder import cache_view_for, paraphrase_form, serving_encoder
-
-    cfg = _shipped(tmp_path, "bare")
-    assert paraphrase_form(serving_encoder(cfg)) == "bare"
-    assert cache_view_for(cfg) is None
-
-
-def test_other_encoders_embed_the_cache_form_in_a_second_pass(tmp_path):
-    """v3's fine-tune (no pair_form recorded: the conversation form) and the
-    packaged MiniLM keep cache.keys.cache_view."""
-    from serve_app.cache.keys import cache_view
-    from serve_app.classifier.encoder import cache_view_for
-
-    assert cache_view_for(_shipped(tmp_path, None)) is cache_view
-    assert cache_view_for(ClassifierConfig(model=None)) is cache_view

@@ -110,25 +110,6 @@ def test_a_killed_run_resumes_to_the_same_weights(tmp_path, monkeypatch):
     assert [h["step"] for h in summary["history"]] == [2, 4]
 
 
-def test_cache_pairs_in_bare_form_keep_the_text_a_client_sends(tmp_path):
-    """"bare" pairs are the questions as the classifier embeds them, so one
-    encoder pass can serve classifier and cache; "conversation" is the
-    cache's normalised one-turn text."""
-    from serve_app.lab.bench import cache_pairs as pairfiles
-
-    pairs = [{"a": f"How do I learn {w} quickly?", "b": f"What's the fastest way to learn {w}?", "label": "same"}
-             for w in ("piano", "guitar", "french", "python", "chess", "golf", "swimming", "drawing")]
-    (tmp_path / "cache_pairs").mkdir()
-    pairfiles.write_pairs(tmp_path / "cache_pairs" / "qqp_pairs_dev.jsonl", pairs)
-    tune, _ = pairfiles.split_pairs(pairs)
-    bare = data.cache_pairs(tmp_path, seed=0, form="bare")
-    assert [(g["a"], g["b"]) for g in bare] == [(p["a"], p["b"]) for p in tune]
-    conv = data.cache_pairs(tmp_path, seed=0, form="conversation")
-    assert conv[0]["b"].startswith("user: what is the fastest way")
-    with pytest.raises(ValueError, match="pair form"):
-        data.cache_pairs(tmp_path, seed=0, form="chat")
-
-
 def test_kept_layers_are_evenly_spaced_with_the_first_and_last():
     from serve_app.lab.finetune.model import kept_layers
 
