@@ -113,7 +113,8 @@ def evaluate(rows: list[dict], predictor: ModelPredictor, progress=None, latency
     for head in (*MULTI, *BINARY):
         cut = predictor.cuts.get(head, 0.5)
         maj = baselines.majority(rows, head)
-        maj_preds = [{head: (float(maj) if head in BINARY else maj)} for _ in rows]
+        # None where no row carries this head's label (score_head then skips it).
+        maj_preds = [{head: (float(maj) if head in BINARY and maj is not None else maj)} for _ in rows]
         result = {
             "model": score_head(head, rows, preds, cut, labels.get(head)),
             "majority": score_head(head, rows, maj_preds, 0.5, labels.get(head)),

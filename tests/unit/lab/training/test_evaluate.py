@@ -179,3 +179,24 @@ def test_calibrate_modes_print_the_setting_and_draw_the_curve(tmp_path, capsys):
     result = json.loads(goal.read_text())
     assert result["at"]["of_strong_accuracy"] >= 0.9 and len(result["curve"]) == 101
     assert main(["calibrate", "--data", str(data), "--max-share", "xl=0.2", "--out", str(cal)]) == 2
+
+
+def test_a_file_without_labels_for_a_binary_head_is_scored_without_it():
+    """The majority baseline of a head nobody labelled is None, not a crash;
+    the head is left out of the report."""
+    from types import SimpleNamespace
+
+    from serve_app.lab.training.evaluate import evaluate
+
+    class Predictor:
+        heads = SimpleNamespace(labels={"tier": ["slm", "llm"], "domain": ["general", "math"]}, meta={"name": "fake"})
+        cuts = {"sensitive": 0.5, "jailbreak": 0.5}
+
+        def predict(self, prompts):
+            return [{"tier": "slm", "domain": "general", "sensitive": 0.1, "jailbreak": 0.2} for _ in prompts]
+
+    rows = [{"prompt": "What is 2+2?", "tier": "slm", "domain": "math", "source": "s"},
+            {"prompt": "Hi", "tier": "slm", "domain": "general", "source": "s"}]
+    report = evaluate(rows, Predictor(), latency_n=0)
+    assert report["heads"]["tier"]["model"]["accuracy"] == 1.0
+    assert "sensitive" not in report["heads"] and "jailbreak" not in report["heads"]
