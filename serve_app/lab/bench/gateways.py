@@ -12,7 +12,9 @@ in front of it, measures it and stops it before the next:
   classifier), and with 1 worker and its "heuristic_v2" classifier;
 - Triage as shipped (triage_gateway.py: `serve run` in Serve's
   throughput-optimized mode, one `openai` engine model per tier at the
-  upstream, the trained classifier on every request).
+  upstream, the trained classifier on every request), with the classifier
+  in the Ingress (classifier.placement: ingress), and that with Serve's
+  HAProxy mode in place of its Python proxy (triage_gateway.HAPROXY_ENV).
 
 Every gateway gets the same bodies (`model: "auto"`, ~20- and ~200-token
 prompts), the same bearer key and the same async httpx client on this
@@ -69,6 +71,7 @@ GATEWAYS = (
     Spec("litellm-1w-complexity-v2", "LiteLLM 1w + compl. v2", "litellm", {"workers": 1, "classifier": "heuristic_v2"}),
     Spec("triage", "Triage", "triage"),
     Spec("triage-ingress", "Triage, clf in ingress", "triage", {"placement": "ingress"}),
+    Spec("triage-ingress-haproxy", "Triage, ingress, HAProxy", "triage", {"placement": "ingress", "haproxy": True}),
     Spec("direct-end", "direct, again at end", "direct"),
 )
 
@@ -225,17 +228,17 @@ def _start_gateway(spec: Spec, ctx: Context, entry: dict) -> tuple[procs.Gateway
         procs.wait_log(gw, "Application startup complete.", workers, STARTUP_TIMEOUT_S["litellm"])
         labels = litellm_proxy.LABEL_HEADERS
     else:
-        placement = spec.params.get("placement", "deployment")
+        placement, haproxy = spec.params.get("placement", "deployment"), spec.params.get("haproxy", False)
         router, serve_cfg = triage_gateway.write_configs(ctx.work, ctx.upstream_url, port, spec.name, placement)
         argv = triage_gateway.command(serve_cfg)
         from serve_app.config import load_config
 
         entry["settings"] = {"router_config": triage_gateway.router_config(ctx.upstream_url, placement),
                              "serve_config": triage_gateway.serve_config(router, port), "command": argv,
-                             "env": triage_gateway.ENV,
+                             "env": {**triage_gateway.ENV, **(triage_gateway.HAPROXY_ENV if haproxy else {})},
                              "classifier_in_effect": load_config(str(router)).classifier.model_dump(mode="json")}
         gw = procs.start(spec.name, argv, ctx.work / f"{spec.name}.log",
-                         triage_gateway.environment(ctx.key, _code_root()), cwd=str(_code_root()))
+                         triage_gateway.environment(ctx.key, _code_root(), haproxy), cwd=str(_code_root()))
         labels = ()  # http_load counts x-triage-tier by itself
     procs.wait_http(gw, f"{url}{CHAT}", STARTUP_TIMEOUT_S[spec.kind], headers=auth, method="POST", body=probe)
     entry["startup_s"] = round(time.perf_counter() - t, 1)
@@ -338,6 +341,7 @@ def _write(result: dict, path: Path) -> None:
     result["summary"] = rows
     result["triage_against_litellm"] = compare(rows)
     result["triage_ingress_against_litellm"] = compare(rows, subject="triage-ingress")
+    result["triage_haproxy_against_litellm"] = compare(rows, subject="triage-ingress-haproxy")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(result, indent=1) + "\n")
     png = path.with_suffix(".png")

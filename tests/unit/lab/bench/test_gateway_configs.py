@@ -82,6 +82,9 @@ def test_triage_command_and_environment(monkeypatch, tmp_path):
     assert env[triage_gateway.KEY_ENV] == "sk-test" and env["RAY_SERVE_THROUGHPUT_OPTIMIZED"] == "1"
     # Ray's token auth stays on, as shipped, with a token of its own (not ~/.ray/auth_token).
     assert env["RAY_AUTH_MODE"] == "token" and len(env["RAY_AUTH_TOKEN"]) == 64
+    monkeypatch.delenv("RAY_SERVE_ENABLE_HA_PROXY", raising=False)
+    assert "RAY_SERVE_ENABLE_HA_PROXY" not in env
+    assert triage_gateway.environment("sk-test", tmp_path, haproxy=True)["RAY_SERVE_ENABLE_HA_PROXY"] == "1"
 
 
 def test_the_ingress_variant_places_the_classifier_in_the_ingress(tmp_path):
