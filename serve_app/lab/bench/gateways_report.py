@@ -109,7 +109,7 @@ def table(result: dict) -> str:
             f"{_f(r[f'{C16_LONG}.rps'], 9)}{_f(r[f'{C16_SHORT}.gateway_cpu_ms'], 8)}"
             f"{_f(r[f'{C16_LONG}.gateway_cpu_ms'], 8)}{r['errors']:>8}")
     lines += ["", *facts(result)]
-    for subject in ("triage", "triage-ingress"):
+    for subject in ("triage", "triage-ingress", "triage-ingress-haproxy"):
         comparisons = compare(rows, subject=subject)
         if not comparisons:
             continue
