@@ -103,10 +103,11 @@ def run(requests: int = 200, out: str = "loadtest/results/overhead.json", throug
     path = Path(out)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(result, indent=1) + "\n")
-    from serve_app.lab.bench.report import table
+    from serve_app.lab.bench.report import plot, table
 
+    plot(result, str(path.with_suffix(".png")))
     print(table(result), flush=True)
-    print(f"\nJSON written to {path}", flush=True)
+    print(f"\nJSON written to {path}, chart to {path.with_suffix('.png')}", flush=True)
     return 0
 
 
