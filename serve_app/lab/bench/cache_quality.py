@@ -68,7 +68,6 @@ def run(pairs: str | None = None, out: str = "loadtest/results/cache_quality.jso
     else:
         rows, pair_source = _default_pairs(embed, out_path, limit, split, seed, source, datasets_root(datasets))
     result = evaluate(rows, embed, cache_cfg)
-    result["settings"]["encoder"] = embed.describe
     result.update({
         "command": " ".join(["triage", *sys.argv[1:]]) if sys.argv[1:3] == ["bench", "cache-quality"] else None,
         "pairs_file": str(pair_source),

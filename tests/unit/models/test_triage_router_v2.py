@@ -4,11 +4,11 @@ heads, and what policy makes of them on clear cases."""
 
 import pytest
 
-from serve_app.classifier.encoder import make_encoder
-from serve_app.classifier.pipeline import classify_texts, make_scorer
+from serve_app.classifier.encoder import serving_encoder
 from serve_app.config.schema import TIERS, ClassifierConfig
 from serve_app.policy import RequestFacts, decide
 from tests.unit.factories import config
+from tests.unit.models.shipped import classified
 
 CASES = {
     "capital": "What is the capital of France?",
@@ -33,13 +33,9 @@ def v2_config():
 @pytest.fixture(scope="module")
 def run():
     cfg = ClassifierConfig(model="triage-router-v2")
-    encoder = make_encoder(cfg.backend, None, cfg.max_tokens)
-    scorer = make_scorer(cfg, lambda texts: encoder.encode(texts).embeddings)
-    assert scorer.success is not None and scorer.memory is not None
-    try:
-        yield dict(zip(CASES, classify_texts(encoder, scorer, list(CASES.values())))), scorer
-    finally:
-        scorer.memory.close()
+    assert serving_encoder(cfg) is None  # the packaged MiniLM, frozen
+    with classified(cfg, CASES) as (signals, _, scorer):
+        yield signals, scorer
 
 
 def test_estimates_are_probabilities_for_every_tier_where_supported(run):

@@ -5,11 +5,11 @@ the frozen encoder missed, and its embedding keys the cache."""
 import numpy as np
 import pytest
 
-from serve_app.classifier.encoder import make_encoder, serving_encoder
-from serve_app.classifier.pipeline import classify_texts, make_scorer
+from serve_app.classifier.encoder import serving_encoder
 from serve_app.config.schema import TIERS, CacheConfig, ClassifierConfig, PolicyConfig, PrivacyConfig
 from serve_app.policy import RequestFacts, decide
 from tests.unit.factories import config
+from tests.unit.models.shipped import classified
 
 CASES = {
     "capital": "What is the capital of France?",
@@ -30,13 +30,8 @@ def run():
     assert cfg.model == "triage-router-v3"
     path = serving_encoder(cfg)
     assert path is not None and path.endswith("triage-router-v3/encoder")
-    encoder = make_encoder(cfg.backend, path, cfg.max_tokens)
-    scorer = make_scorer(cfg, lambda texts: encoder.encode(texts).embeddings)
-    assert scorer.success is not None and scorer.memory is not None
-    try:
-        yield dict(zip(CASES, classify_texts(encoder, scorer, list(CASES.values())))), encoder
-    finally:
-        scorer.memory.close()
+    with classified(cfg, CASES) as (signals, encoder, _):
+        yield signals, encoder
 
 
 def test_a_factoid_is_clean_and_cheap(run):
