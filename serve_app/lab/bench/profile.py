@@ -8,9 +8,10 @@ after a warm-up, for --duration seconds:
 - each process's CPU (utime + stime of all its threads, /proc/<pid>/stat and
   /proc/<pid>/task/*/stat) is read at both ends of the window: the Serve HTTP
   proxy, every replica (Ingress, Classifier where it is a deployment, each
-  Model:*), Ray's background processes, this load generator, py-spy itself,
-  and the whole machine (so CPU spent by anything else shows as "unaccounted");
-- py-spy samples every replica and the proxy (--nonblocking, raw stacks with
+  Model:*), with --haproxy the haproxy process and its manager, Ray's
+  background processes, this load generator, py-spy itself, and the whole
+  machine (so CPU spent by anything else shows as "unaccounted");
+- py-spy samples every replica and the Python proxies (--nonblocking, raw stacks with
   thread ids); each sampled stack is put in a stage by profile_stages.STAGE_RULES,
   and each thread's CPU is split by its samples' stages.
 
@@ -39,7 +40,7 @@ from serve_app.lab.bench import overhead
 from serve_app.lab.bench import profile_stages as ps
 from serve_app.lab.bench.profile_flame import bar_chart
 from serve_app.lab.bench.profile_report import summarise, table
-from serve_app.lab.bench.profile_run import find_processes, measure
+from serve_app.lab.bench.profile_run import find_processes, measure, sampled
 
 APP = "triage-bench"
 OUT = "loadtest/results/profile.json"
@@ -74,7 +75,7 @@ def run(a: argparse.Namespace, command: str) -> int:
     if a.rate and not shutil.which("py-spy"):
         progress("py-spy not found on PATH: pip install py-spy")
         return 2
-    overhead._prepare_env(a.throughput_optimized)
+    overhead._prepare_env(a.throughput_optimized, a.haproxy)
     json_path, stem = outputs(a.out, a.tag)
     progress(f"building {a.prompt}-token prompts")
     bodies, prompt = prompt_bodies(a.prompt)
@@ -89,7 +90,8 @@ def run(a: argparse.Namespace, command: str) -> int:
         "command": command,
         "settings": {"config": str(a.config), "placement": cfg.classifier.placement, "duration_s": a.duration,
                      "concurrency": a.concurrency, "prompt": prompt, "warmup_s": a.warmup, "rate_hz": a.rate,
-                     "request_headers": overhead.HEADERS, "throughput_optimized": a.throughput_optimized},
+                     "request_headers": overhead.HEADERS, "throughput_optimized": a.throughput_optimized,
+                     "haproxy": a.haproxy},
         "machine": _machine(ray),
     }
     progress(f"starting Ray + Serve ({overhead.ENV_FLAG}={os.environ.get(overhead.ENV_FLAG) or 'unset'})")
@@ -98,7 +100,7 @@ def run(a: argparse.Namespace, command: str) -> int:
         base_url = _deploy(serve, a.config)
         deployments = list(serve.status().applications[APP].deployments)
         procs = find_processes(APP, deployments)
-        targets = [p for p in procs if p.kind != "background"]
+        targets = sampled(procs)
         progress("profiling " + ", ".join(f"{p.name} ({p.pid})" for p in targets))
         with tempfile.TemporaryDirectory(prefix="triage-profile-") as tmp:
             window = asyncio.run(measure(base_url, overhead.CHAT, bodies, overhead.HEADERS, targets,
@@ -130,7 +132,8 @@ def run(a: argparse.Namespace, command: str) -> int:
 
 def _title(r: dict) -> str:
     s, ld = r["settings"], r["load"]
-    return (f"CPU ms per routed request: {Path(s['config']).name} (classifier: {s['placement']}), "
+    front = ", HAProxy" if s.get("haproxy") else ""
+    return (f"CPU ms per routed request: {Path(s['config']).name} (classifier: {s['placement']}{front}), "
             f"c={s['concurrency']}, {s['prompt']['size']}-token prompts, {ld['req_per_s']:.1f} req/s, "
             f"{r['machine']['cores']} cores")
 
@@ -194,6 +197,9 @@ def main(argv: list[str] | None = None, prog: str | None = None) -> int:
                         "(to see what sampling costs the router)")
     p.add_argument("--throughput-optimized", action=argparse.BooleanOptionalAction, default=True,
                    help=f"{overhead.ENV_FLAG}=1 before Ray starts (default on)")
+    p.add_argument("--haproxy", action="store_true",
+                   help=f"{overhead.HAPROXY_FLAG}=1: Serve's HAProxy mode in place of its Python proxy (the haproxy "
+                        "process's CPU is counted, not sampled)")
     p.add_argument("--out", default=OUT, help=f"JSON result (default {OUT}); SVGs and the PNG go beside it")
     p.add_argument("--raw", action="store_true",
                    help="also keep py-spy's raw stacks beside the SVGs (<stem>_<replica>.raw.txt)")

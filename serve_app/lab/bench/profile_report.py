@@ -35,6 +35,8 @@ def summarise(w: Window, procs: list, outdir: Path, stem: str, keep_raw: bool = 
             write_flamegraph(svg, stacks, f"{p.name} (pid {p.pid}): py-spy, {_tail(spy['log'])}",
                              {tid: comm for tid, (comm, _) in threads.items()})
             stages = ps.stage_table(ps.breakdown(cpu_s, threads, stacks), n)
+        elif p.kind == "native":  # HAProxy: nothing for py-spy to read, all of it one stage
+            stages = ps.stage_table({ps.HAPROXY: cpu_s}, n)
         names = {s.tid: s.thread for s in stacks}
         top = sorted(threads.items(), key=lambda kv: -kv[1][1])[:8]
         profiled.append({

@@ -24,10 +24,12 @@ SPY_STOP_S = 30.0
 
 @dataclass(frozen=True)
 class Proc:
-    """One process of the local Ray instance: a replica, the proxy, or background."""
+    """One process of the local Ray instance: a replica, the proxy, HAProxy, or background."""
 
-    name: str  # "Ingress", "Model:bench-slm", "Proxy", "raylet", ...
-    kind: str  # "replica" | "proxy" | "background"
+    name: str  # "Ingress", "Model:bench-slm", "Proxy", "HAProxy", "raylet", ...
+    # "replica" | "proxy": sampled by py-spy; "native": the HAProxy binary,
+    # counted but not sampled (no Python in it); "background": Ray's own.
+    kind: str
     pid: int
     deployment: str | None = None
 
@@ -57,6 +59,10 @@ def find_processes(app: str, deployments: list[str]) -> list[Proc]:
             replicas.setdefault(dep, []).append(p.pid)
         elif title.startswith("ray::ProxyActor"):
             found.append(Proc("Proxy", "proxy", p.pid))
+        elif title.startswith("ray::HAProxyManager"):
+            found.append(Proc("HAProxyManager", "proxy", p.pid))
+        elif name == "haproxy":  # RAY_SERVE_ENABLE_HA_PROXY: it holds the HTTP port in the Proxy's place
+            found.append(Proc("HAProxy", "native", p.pid))
         elif title.startswith("ray::ServeController"):
             found.append(Proc("ServeController", "background", p.pid))
         elif name in ("raylet", "gcs_server"):
@@ -76,6 +82,11 @@ def find_processes(app: str, deployments: list[str]) -> list[Proc]:
 def _deployment_order(name: str) -> tuple[int, str]:
     first = {"Ingress": 0, "Classifier": 1}
     return (first.get(name, 3 if name.startswith("Model:") else 2), name)
+
+
+def sampled(procs: list[Proc]) -> list[Proc]:
+    """The processes py-spy samples: the replicas and the Python proxies."""
+    return [p for p in procs if p.kind in ("replica", "proxy")]
 
 
 @dataclass

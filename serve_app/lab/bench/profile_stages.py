@@ -58,6 +58,7 @@ NO_FRAME = "(no Python frame)"  # a sample of a thread in native code only; stag
 NATIVE = "Ray core (C++ threads)"
 UNSAMPLED = "other native threads"
 EXITED = "exited threads, rounding"
+HAPROXY = "HAProxy (native process)"  # a process without Python: its CPU, unsplit
 # Threads without a Python frame (py-spy never saw them, or saw them with an
 # empty stack), by OS thread name (/proc/<pid>/task/<tid>/comm, 15 characters
 # at most): Ray's C++ core worker and gRPC threads name themselves; the rest
@@ -68,7 +69,7 @@ THREAD_RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
               "lifeguard", "worker.user_obj", "io_service", "core_worker", "periodical_run")),
 )
 COLOURS = {name: colour for name, colour, _ in STAGE_RULES} | {
-    OTHER: "#7f7f7f", NATIVE: "#e377c2", UNSAMPLED: "#c7c7c7", EXITED: "#f7b6d2"}
+    OTHER: "#7f7f7f", NATIVE: "#e377c2", UNSAMPLED: "#c7c7c7", EXITED: "#f7b6d2", HAPROXY: "#31a354"}
 STAGES = tuple(COLOURS)  # display order
 
 

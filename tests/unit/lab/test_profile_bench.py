@@ -15,7 +15,7 @@ from serve_app.lab.bench import profile_stages as ps
 from serve_app.lab.bench.profile import outputs
 from serve_app.lab.bench.profile_flame import flamegraph_svg, short_frame
 from serve_app.lab.bench.profile_report import summarise, table
-from serve_app.lab.bench.profile_run import Load, Proc, Snapshot, Window
+from serve_app.lab.bench.profile_run import Load, Proc, Snapshot, Window, sampled
 
 SP = "/usr/lib/python3.11/site-packages"
 APP = "/work/main/serve_app"
@@ -119,7 +119,7 @@ def test_stack_stage(frames, stage):
 def test_every_stage_has_a_colour_and_rules_have_no_duplicate_names():
     names = [name for name, _, _ in ps.STAGE_RULES]
     assert len(names) == len(set(names))
-    assert set(names) | {ps.OTHER, ps.NATIVE, ps.UNSAMPLED, ps.EXITED} == set(ps.STAGES) == set(ps.COLOURS)
+    assert set(names) | {ps.OTHER, ps.NATIVE, ps.UNSAMPLED, ps.EXITED, ps.HAPROXY} == set(ps.STAGES) == set(ps.COLOURS)
 
 
 def test_thread_stage_by_os_thread_name():
@@ -242,3 +242,22 @@ def test_summarise_turns_one_window_into_ms_per_request(tmp_path):
                   "machine": {"cores": 2}, **r})
     assert "encoder" in text and "Classifier" in text and "raylet" in text
     assert "200 requests answered 200, 20.0 req/s" in text
+
+
+def test_haproxy_is_counted_as_router_cpu_but_never_sampled(tmp_path):
+    me = os.getpid()
+    t0 = {"user": 0, "nice": 0, "system": 0, "idle": 0, "iowait": 0, "irq": 0, "softirq": 0, "steal": 0}
+    before = Snapshot(0.0, 0, 0, {404: ps.CpuSnapshot(0), me: ps.CpuSnapshot(0)}, t0)
+    after = Snapshot(10.0, 100, 0, {404: ps.CpuSnapshot(50), me: ps.CpuSnapshot(0)}, {**t0, "user": 50})
+    procs = [Proc("HAProxy", "native", 404), Proc("HAProxyManager", "proxy", 405),
+             Proc("Ingress", "replica", 406, "Ingress"), Proc("raylet", "background", 202)]
+    assert [p.name for p in sampled(procs)] == ["HAProxyManager", "Ingress"]
+
+    r = summarise(Window(before, after, Load(ok=100), {}), procs[:1], tmp_path, "profile_h")
+    hz = os.sysconf("SC_CLK_TCK")
+    (row,) = r["processes"]
+    assert row["name"] == "HAProxy" and row["samples"] == 0 and row["flamegraph"] is None
+    assert row["stages"] == {ps.HAPROXY: {"ms_per_request": pytest.approx(50 / hz * 1000 / 100, rel=1e-3),
+                                          "share": 1.0}}
+    assert r["totals"]["router_cpu_ms_per_request"] == pytest.approx(50 / hz * 1000 / 100, rel=1e-3)
+    assert ps.HAPROXY in ps.COLOURS
