@@ -2,8 +2,9 @@
 
 Reads one router config and binds the whole application: the Classifier,
 one deployment per configured model (ModelServer, or Ray Serve LLM's server
-for `vllm` models: engines/factory.py), the SemanticCache when enabled, and
-the Ingress that receives their handles through its constructor.
+for `vllm` models: engines/factory.py), the SemanticCache when enabled
+(and not placed in the Ingress), and the Ingress that receives their
+handles through its constructor.
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ def build_app(args: dict):
 
     models = {m.name: bind_model(m) for m in cfg.models}
     cache = None
-    if cfg.cache.enabled:
+    if cfg.cache.enabled and cfg.cache.placement == "deployment":  # ingress: each Ingress replica holds it
         from serve_app.cache.deployment import SemanticCache
 
         cache = SemanticCache.options(name="SemanticCache", **cfg.cache.deployment.serve_options()).bind(

@@ -61,12 +61,12 @@ def build_ingress():
     @serve.deployment
     @serve.ingress(app)
     class Ingress:
-        def __init__(self, config: dict, classifier, models: dict, cache=None, memory=None):
+        async def __init__(self, config: dict, classifier, models: dict, cache=None, memory=None):
             self.config = RouterConfig.model_validate(config)
             self.metrics = RayMetrics()
             self.classifier, self.local_classifier = _classifier(self.config, classifier, memory, self.metrics)
             self.models = {name: RemoteModel(name, h) for name, h in models.items()}
-            self.cache = RemoteCache(cache, self.config.cache.lookup_timeout_s) if cache is not None else None
+            self.cache, self.local_cache = await _semantic_cache(self.config, cache, self.metrics)
             log_cfg = self.config.ingress.decision_log
             self.decision_log = DecisionLog(log_cfg, _replica_name()) if log_cfg.destination != "off" else None
             self.learning = RemoteLearning(memory) if memory is not None else None
@@ -80,6 +80,16 @@ def build_ingress():
             app.state.edge = EdgeState(TenantResolver(self.config.auth), AdminKey(self.config.admin.key_env),
                                        self.metrics)
             self._health: tuple[float, int, dict] | None = None
+
+        async def __del__(self):
+            """cache.placement ingress: finish this replica's pending cache
+            writes and close its store (the embedded shard flushes and frees
+            its directory for the replica that replaces this one)."""
+            local = getattr(self, "local_cache", None)  # None too if __init__ failed before it
+            if local is not None:
+                if hasattr(self, "service"):
+                    await self.service.drain_writes()
+                await local.close()
 
         def reconfigure(self, user_config: dict) -> None:
             """classifier.placement ingress: the learned adjustments `triage
@@ -250,6 +260,24 @@ def _classifier(cfg: RouterConfig, handle, memory, metrics) -> tuple:
     batch = Batcher(local.classify_batch, clf.batching.max_batch_size)
     remote = RemoteClassifier(lambda text, tenant: batch((text, tenant)), _always_ready, cfg.policy, clf.timeout_s)
     return remote, local
+
+
+async def _semantic_cache(cfg: RouterConfig, handle, metrics) -> tuple:
+    """(cache, CacheService or None): None when the cache is off; the
+    SemanticCache deployment's handle; or (cache.placement: ingress) a
+    CacheService in this replica, started here. Both behind the same
+    lookup timeout, a failure being a miss."""
+    if not cfg.cache.enabled:
+        return None, None
+    if cfg.cache.placement == "deployment":
+        return RemoteCache.over_handle(handle, cfg.cache.lookup_timeout_s), None
+    from serve_app.cache.service import CacheService
+    from serve_app.classifier.encoder import classifier_space
+
+    space = classifier_space(cfg.classifier)
+    local = CacheService(cfg.cache, space.dim, space.id, metrics)
+    await local.start()
+    return RemoteCache(local, cfg.cache.lookup_timeout_s), local
 
 
 async def _always_ready() -> bool:

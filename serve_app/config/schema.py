@@ -408,6 +408,15 @@ class VectorStoreSettings(Strict):
 
 class CacheConfig(VectorStoreSettings):
     enabled: bool = False
+    # Where the store and the guarded lookup run: `deployment`, the
+    # SemanticCache deployment (its own replica, a handle hop per lookup and
+    # per write), or `ingress`, inside each Ingress replica, beside the
+    # classifier when classifier.placement is ingress too: no hop and no
+    # pickled 384-float key. With the embedded backend the Ingress must then
+    # run one replica (one process owns the shard), and the shard's index
+    # builds (which hold the GIL, stores/embedded.py) pause that replica;
+    # with the server backend every Ingress replica talks to Qdrant itself.
+    placement: Literal["deployment", "ingress"] = "deployment"
     collection: str = "triage_cache"
     ttl_s: float = Field(3600.0, gt=0)
     # Cosine similarity a candidate must reach, per domain (default for others).
@@ -598,6 +607,12 @@ def cross_check(cfg: RouterConfig):
     for tier in TIERS:
         if not any(tier in m.tiers for m in cfg.models):
             yield "models", f"no model serves tier {tier!r}"
+    ingress = cfg.ingress.deployment
+    if (cfg.cache.enabled and cfg.cache.placement == "ingress" and cfg.cache.backend == "embedded"
+            and (ingress.num_replicas > 1 or (ingress.autoscaling and ingress.autoscaling.max_replicas > 1))):
+        yield ("cache.placement",
+               "the embedded store is one process's: with placement ingress, run one Ingress replica "
+               "(ingress.deployment) or use backend server")
     clf = cfg.classifier
     if clf.deployment.max_ongoing_requests < clf.batching.max_batch_size:
         yield ("classifier.deployment.max_ongoing_requests",

@@ -103,6 +103,18 @@ def cache_url(base_url) -> str:
 
 
 @pytest.fixture(scope="session")
+def cache_in_ingress_url(base_url) -> str:
+    """An app whose one Ingress replica holds the classifier and the cache (route prefix /ci)."""
+    from ray import serve
+
+    from serve_app.app import build_app
+
+    serve.run(build_app({"config": str(HERE / "cache_ingress_router.yaml")}), name="triage-cache-in-ingress",
+              route_prefix="/ci")
+    return f"{base_url}/ci"
+
+
+@pytest.fixture(scope="session")
 def fuzz_url(base_url) -> str:
     """A third app of dry_run models only (route prefix /f): the fuzzing target."""
     from ray import serve

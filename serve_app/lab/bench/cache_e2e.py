@@ -1,8 +1,9 @@
 """`triage bench cache-e2e`: a cache hit through the router versus a miss.
 
-The router of `triage bench overhead` (dry_run models of zero latency) with
-the embedded semantic cache turned on, in a temporary directory. At
-concurrency 1, over real HTTP:
+The router of `triage bench overhead` (dry_run models of zero latency; or
+--config) with the embedded semantic cache turned on, in a temporary
+directory, placed by --cache-placement (the SemanticCache deployment, or
+inside the Ingress replica). Over real HTTP, at concurrency 1 and 16:
 - miss: every request looks the cache up and finds nothing (unique prompts,
   `x-triage-cache: no-store` so nothing is written): classify + lookup +
   model call;
@@ -23,23 +24,27 @@ from pathlib import Path
 
 import yaml
 
-from serve_app.lab.bench.measure import Series, encode_bodies, http_load
-from serve_app.lab.bench.overhead import CHAT, CONFIG, _free_port
+from serve_app.lab.bench.measure import encode_bodies, http_load
+from serve_app.lab.bench.overhead import CHAT, CONFIG, _free_port, _prepare_env
 from serve_app.lab.bench.prompts import SHORT, chat_body
 
 APP = "triage-bench-cache"
+CONCURRENCY = 16
+CONCURRENT_ROUNDS = 2  # the c=16 rows send this many times --requests
 
 
-def run(requests: int = 200, out: str = "loadtest/results/cache_e2e.json") -> int:
-    os.environ.setdefault("RAY_AUTH_MODE", "disabled")
+def run(requests: int = 200, out: str = "loadtest/results/cache_e2e.json", config: Path = CONFIG,
+        cache_placement: str = "deployment", throughput_optimized: bool = False) -> int:
+    _prepare_env(throughput_optimized)
     import ray
     from ray import serve
 
     from serve_app.app import build_app
 
     with tempfile.TemporaryDirectory() as tmp:
-        cfg = yaml.safe_load(CONFIG.read_text())
-        cfg["cache"] = {"enabled": True, "path": f"{tmp}/cache", "lookup_timeout_s": 1.0}
+        cfg = yaml.safe_load(Path(config).read_text())
+        cfg["cache"] = {"enabled": True, "placement": cache_placement, "path": f"{tmp}/cache",
+                        "lookup_timeout_s": 1.0}
         router = Path(tmp) / "router.yaml"
         router.write_text(yaml.safe_dump(cfg))
         ray.init(address="local", num_cpus=4, include_dashboard=False, log_to_driver=False)
@@ -52,6 +57,9 @@ def run(requests: int = 200, out: str = "loadtest/results/cache_e2e.json") -> in
             serve.shutdown()
             ray.shutdown()
     result["timestamp"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    result["settings"] = {"config": str(config), "classifier_placement": cfg.get("classifier", {}).get("placement",
+                                                                                                 "deployment"),
+                          "cache_placement": cache_placement, "throughput_optimized": throughput_optimized}
     path = Path(out)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(result, indent=1) + "\n")
@@ -67,25 +75,29 @@ async def _measure(base_url: str, n: int) -> dict:
     run_id = os.urandom(3).hex()
     misses = encode_bodies([chat_body(f"{SHORT[i % len(SHORT)]} [{run_id}-{i}]") for i in range(n)])
     hits = encode_bodies([chat_body(c) for c in SHORT])
+    no_store = {"x-triage-cache": "no-store"}  # http_load counts each answer's x-triage-cache as a label
     async with httpx.AsyncClient(base_url=base_url, timeout=60) as client:
-        await http_load(client, CHAT, misses[:10], 10, 1, {"x-triage-cache": "no-store"})  # warm-up
-        miss = await http_load(client, CHAT, misses, n, 1, {"x-triage-cache": "no-store"})
+        await http_load(client, CHAT, misses[:10], 10, 1, no_store)  # warm-up
+        miss = await http_load(client, CHAT, misses, n, 1, no_store)
+        miss16 = await http_load(client, CHAT, misses, n * CONCURRENT_ROUNDS, CONCURRENCY, no_store)
         await http_load(client, CHAT, hits, len(hits), 1)  # prime: one stored answer per prompt
         await asyncio.sleep(1.0)  # writes land after the answer is sent
         hit = await http_load(client, CHAT, hits, n, 1)
-    return {"requests": n, "miss": _row(miss), "hit": _row(hit)}
-
-
-def _row(series: Series) -> dict:
-    return series.summary(concurrency=1, samples=False)
+        hit16 = await http_load(client, CHAT, hits, n * CONCURRENT_ROUNDS, CONCURRENCY)
+    return {"requests": n, "miss": miss.summary(1, samples=False), "hit": hit.summary(1, samples=False),
+            "miss_c16": miss16.summary(CONCURRENCY, samples=False), "hit_c16": hit16.summary(CONCURRENCY, samples=False)}
 
 
 def _table(r: dict) -> str:
-    lines = ["cache end to end, c=1     p50 ms   p99 ms   hdr p50   labels"]
-    for name in ("miss", "hit"):
+    lines = ["cache end to end        p50 ms   p99 ms   hdr p50    req/s   labels"]
+    for name in ("miss", "hit", "miss_c16", "hit_c16"):
+        if name not in r:  # runs before the c=16 rows
+            continue
         row = r[name]
-        lines.append(f"  {name:<22} {row['p50_ms']:>7.1f}  {row['p99_ms']:>7.1f}  "
-                     f"{row.get('header_overhead_p50_ms', float('nan')):>7.1f}   {row.get('labels', {})}")
+        label = f"{name.split('_')[0]}, c={row.get('concurrency', 1)}"
+        lines.append(f"  {label:<20} {row['p50_ms']:>7.1f}  {row['p99_ms']:>7.1f}  "
+                     f"{row.get('header_overhead_p50_ms', float('nan')):>7.1f}  {row.get('throughput_rps') or 0:>7.1f}"
+                     f"   {row.get('labels', {})}")
     return "\n".join(lines)
 
 
@@ -93,5 +105,13 @@ def main(argv: list[str] | None = None, prog: str | None = None) -> int:
     p = argparse.ArgumentParser(prog=prog, description=__doc__.split("\n\n")[0])
     p.add_argument("--requests", type=int, default=200)
     p.add_argument("--out", default="loadtest/results/cache_e2e.json")
+    p.add_argument("--config", type=Path, default=CONFIG,
+                   help="router config (default: overhead_router.yaml; overhead_ingress_router.yaml puts the "
+                        "classifier in the Ingress); its cache section is replaced")
+    p.add_argument("--cache-placement", choices=("deployment", "ingress"), default="deployment",
+                   help="cache.placement: the SemanticCache deployment, or inside the Ingress replica")
+    p.add_argument("--throughput-optimized", action="store_true",
+                   help="RAY_SERVE_THROUGHPUT_OPTIMIZED=1 before Ray starts, as `triage bench overhead` can")
     a = p.parse_args(argv)
-    return run(requests=a.requests, out=a.out)
+    return run(requests=a.requests, out=a.out, config=a.config, cache_placement=a.cache_placement,
+               throughput_optimized=a.throughput_optimized)

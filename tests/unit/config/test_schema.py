@@ -131,3 +131,17 @@ def test_reasoning_domains_must_exist():
 def test_ingress_placement_takes_learning():
     cfg = parse_config({"models": pool(), "classifier": {"placement": "ingress"}, "learning": {"enabled": True}})
     assert cfg.classifier.placement == "ingress" and cfg.learning.enabled
+
+
+def test_embedded_cache_in_the_ingress_needs_one_ingress_replica():
+    cache = {"enabled": True, "placement": "ingress"}
+    two = {"deployment": {"num_replicas": 2}}
+    scaling = {"deployment": {"autoscaling": {"min_replicas": 1, "max_replicas": 3}}}
+    for ingress in (two, scaling):
+        assert set(problems({"models": pool(), "cache": cache, "ingress": ingress})) == {"cache.placement"}
+    # One Ingress replica, or a Qdrant server that every replica reaches: fine.
+    assert parse_config({"models": pool(), "cache": cache}).cache.placement == "ingress"
+    server = {**cache, "backend": "server", "url": "http://qdrant:6333"}
+    assert parse_config({"models": pool(), "cache": server, "ingress": two}).cache.placement == "ingress"
+    # The cache's own deployment is the default placement.
+    assert parse_config({"models": pool(), "cache": {"enabled": True}}).cache.placement == "deployment"
