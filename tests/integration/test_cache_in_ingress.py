@@ -8,8 +8,8 @@ import httpx
 import pytest
 from ray import serve
 
-from tests.integration.conftest import ADMIN_KEY, kill_replica
-from tests.integration.test_cache import ask, unique, until_cached
+from tests.integration.conftest import kill_replica
+from tests.integration.test_cache import ask, check_admin_endpoints, unique, until_cached
 
 APP = "triage-cache-in-ingress"
 
@@ -35,14 +35,7 @@ def test_repeat_and_paraphrase_hit_in_the_ingress(client):
 
 
 def test_admin_endpoints_reach_the_ingress_store(client):
-    q = unique("What is the chemical symbol for gold?")
-    until_cached(client, q, tenant="globex")
-    admin = {"authorization": f"Bearer {ADMIN_KEY}"}
-    stats = client.get("/admin/cache/stats", headers=admin).json()
-    assert stats["backend"] == "embedded" and stats["entries"] >= 1
-    r = client.post("/admin/cache/invalidate", json={"tenant": "globex"}, headers=admin)
-    assert r.status_code == 200 and r.json()["deleted"] >= 1
-    assert ask(client, q, tenant="globex").headers["x-triage-cache"] == "miss"
+    check_admin_endpoints(client)
 
 
 def test_entries_survive_an_ingress_replica_restart(client):
