@@ -39,6 +39,7 @@ COMMANDS: dict[tuple[str, ...], tuple[str, str]] = {
     ("bench", "cache-speed"): ("serve_app.lab.bench.cache_speed", "cache store insert rate and lookup latency by size"),
     ("bench", "meta-router"): ("serve_app.lab.bench.meta_router", "LLM meta-router: routed tier/domain accuracy with and without, share consulted, latency"),
     ("bench", "cache-e2e"): ("serve_app.lab.bench.cache_e2e", "a cache hit through the router versus a miss"),
+    ("bench", "chart"): ("serve_app.lab.bench.chart", "redraw the PNG beside a committed bench result JSON"),
     ("bench", "gateways"): ("serve_app.lab.bench.gateways", "Triage vs LiteLLM's proxy in front of one fast upstream"),
     ("bench", "ingress-failover"): ("serve_app.lab.bench.ingress_failover", "what clients see when an Ingress replica dies"),
     ("bench", "privacy"): ("serve_app.lab.privacy.e2e", "what reaches a cloud model, end to end through serve run"),

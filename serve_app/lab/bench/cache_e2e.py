@@ -56,6 +56,7 @@ def run(requests: int = 200, out: str = "loadtest/results/cache_e2e.json", confi
         finally:
             serve.shutdown()
             ray.shutdown()
+    result["benchmark"] = "triage bench cache-e2e"
     result["timestamp"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     result["settings"] = {"config": str(config), "classifier_placement": cfg.get("classifier", {}).get("placement",
                                                                                                  "deployment"),
@@ -63,9 +64,43 @@ def run(requests: int = 200, out: str = "loadtest/results/cache_e2e.json", confi
     path = Path(out)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(result, indent=1) + "\n")
+    plot(result, str(path.with_suffix(".png")))
     print(_table(result))
-    print(f"\nJSON written to {path}")
+    print(f"\nJSON written to {path}, chart to {path.with_suffix('.png')}")
     return 0
+
+
+ROWS = ("miss", "hit", "miss_c16", "hit_c16")
+
+
+def is_result(result: dict) -> bool:
+    """A JSON this bench wrote (the first ones carry no "benchmark" key)."""
+    return result.get("benchmark") == "triage bench cache-e2e" or {"miss", "hit", "requests"} <= set(result)
+
+
+def plot(result: dict, path: str) -> None:
+    """Router time (x-triage-overhead-ms) p50 and req/s for each row: miss and hit, c=1 and c=16."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = [r for r in ROWS if r in result]
+    names = [f"{r.split('_')[0]}, c={result[r].get('concurrency', 1)}" for r in rows]
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    for ax, key, label in ((axes[0], "header_overhead_p50_ms", "router time p50 (ms)"),
+                           (axes[1], "throughput_rps", "requests/s")):
+        ax.bar(names, [result[r].get(key) or 0 for r in rows], color=["#1f77b4" if "miss" in r else "#2ca02c"
+                                                                     for r in rows])
+        ax.set_ylabel(label)
+        ax.grid(axis="y", alpha=0.3)
+    s = result.get("settings", {})
+    where = (f"classifier {s.get('classifier_placement')}, cache {s.get('cache_placement')}" if s
+             else "default placements")
+    fig.suptitle(f"triage bench cache-e2e: {where} ({result.get('timestamp', '')})", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
 
 
 async def _measure(base_url: str, n: int) -> dict:

@@ -65,5 +65,38 @@ def main(argv: list[str] | None = None, prog: str | None = None) -> int:
         print(f"{model} ({report[model]['max_tokens']} tokens)  {row}")
     Path(a.out).parent.mkdir(parents=True, exist_ok=True)
     Path(a.out).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-    print(f"wrote {a.out}")
+    png = Path(a.out).with_suffix(".png")
+    plot(report, str(png))
+    print(f"wrote {a.out} and {png}")
     return 0
+
+
+def is_result(result: dict) -> bool:
+    """A JSON this bench wrote: model -> {"max_tokens", "~N tokens": {...}}."""
+    return bool(result) and all(isinstance(v, dict) and "max_tokens" in v for v in result.values())
+
+
+def plot(report: dict, path: str) -> None:
+    """p50 per prompt size and model, p99 as a whisker."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    sizes = [k for k in next(iter(report.values())) if k.startswith("~")]
+    width = 0.8 / len(report)
+    fig, ax = plt.subplots(figsize=(8, 4))
+    for i, (model, row) in enumerate(report.items()):
+        xs = [j + (i - (len(report) - 1) / 2) * width for j in range(len(sizes))]
+        p50 = [row[s]["p50_ms"] for s in sizes]
+        p99 = [row[s]["p99_ms"] for s in sizes]
+        ax.bar(xs, p50, width=width, label=f"{Path(model).name} ({row['max_tokens']} tokens)",
+               yerr=[[0] * len(p50), [b - a for a, b in zip(p50, p99)]], capsize=3)
+    ax.set_xticks(range(len(sizes)), sizes)
+    ax.set_ylabel("one-prompt classify latency (ms): p50, whisker to p99")
+    ax.grid(axis="y", alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.suptitle("triage bench classifier-latency (1 thread)", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
