@@ -27,7 +27,7 @@ from serve_app.fallback import Answer, FallbackCaller, ModelCaller
 from serve_app.learning.records import OutcomeRecord
 from serve_app.meta_router import MetaReport, MetaRouter
 from serve_app.policy import Decision, RequestFacts, Signals, decide
-from serve_app.policy.decide import explores, possible_targets
+from serve_app.policy.decide import explores, possible_targets, refuse_before_work
 from serve_app.policy.escalate import trigger as escalation_trigger
 from serve_app.policy.reasoning import client_switch
 from serve_app.relay import relay, replay
@@ -263,10 +263,12 @@ class RouterService:
         return redaction
 
     def _shed_if_hopeless(self, facts: RequestFacts) -> None:
-        """Shed before work: when every model this request could be sent to
-        would be skipped (breakers open, or full and pushing back), answer the
-        503 now instead of after classifying. Not with the cache on: a cached
-        answer needs no model."""
+        """Shed before work: a request no verdict can route (a budget no model
+        fits) is refused before classifying; and when every model this request
+        could be sent to would be skipped (breakers open, or full and pushing
+        back), the 503 is answered now. Not that one with the cache on: a
+        cached answer needs no model."""
+        refuse_before_work(facts, self.config)
         if self.cache is None and (skipped := self.caller.hopeless(possible_targets(facts, self.config))):
             raise ShedBeforeWork(skipped, None)
 

@@ -206,6 +206,18 @@ def possible_targets(facts: RequestFacts, cfg: RouterConfig) -> list[str]:
     return [m.name for m in out]
 
 
+def refuse_before_work(facts: RequestFacts, cfg: RouterConfig) -> None:
+    """Refusals no classifier verdict can change, raised before it runs: a
+    budget (x-triage-budget) that no configured model fits."""
+    budget = facts.max_cost_per_mtok
+    if budget is not None and not any(m.cost.blended <= budget for m in cfg.models):
+        raise over_budget()
+
+
+def over_budget() -> ClientError:
+    return ClientError("no configured model fits the request's budget", param="x-triage-budget", code="over_budget")
+
+
 def _explicit_model(facts: RequestFacts, cfg: RouterConfig) -> ModelConfig | None:
     if facts.model == "auto":
         return None
@@ -314,8 +326,7 @@ def _filter(ordered: list[ModelConfig], signals: Signals, facts: RequestFacts, c
         ordered = [m for m in ordered if m.cost.blended <= facts.max_cost_per_mtok]
         notes.append(f"budget <= {facts.max_cost_per_mtok}/Mtok")
         if not ordered:
-            raise ClientError("no configured model fits the request's budget",
-                              param="x-triage-budget", code="over_budget")
+            raise over_budget()
     if facts.latency_class == "interactive":
         # Stable sort: interactive models move ahead, order otherwise kept.
         ordered = sorted(ordered, key=lambda m: m.latency_class != "interactive")

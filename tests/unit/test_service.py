@@ -456,6 +456,25 @@ async def test_a_forced_tier_sheds_when_its_models_are_blocked_though_others_are
     assert svc.caller.hopeless(["a", "b", "big"]) is None
 
 
+async def test_a_budget_no_model_fits_is_refused_before_classifying():
+    calls = []
+    models = [model("a", ["slm", "srm"], cost=1), model("b", ["llm", "lrm"], cost=9)]
+    svc, _ = service({"a": dry("a"), "b": dry("b")}, models=models)
+    inner = svc.classify
+
+    async def counting(text, tenant="default"):
+        calls.append(text)
+        return await inner(text, tenant)
+
+    svc.classify = counting
+    with pytest.raises(ClientError) as exc:
+        await svc.route("chat", chat("too cheap"), RequestMeta(request_id="r", max_cost_per_mtok=0.5))
+    assert exc.value.code == "over_budget" and exc.value.param == "x-triage-budget" and calls == []
+    # A budget one model fits is classified and routed within it.
+    routed = await svc.route("chat", chat("fits"), RequestMeta(request_id="r2", max_cost_per_mtok=1))
+    assert routed.model == "a" and calls == ["fits"]
+
+
 async def test_one_model_still_open_means_no_shedding():
     svc, _ = service({"a": dry("a", fail={"mode": "error"}), "b": dry("b")},
                      policy={"circuit_breaker": {"failure_threshold": 1, "cooldown_s": 60}})
