@@ -42,8 +42,8 @@ triage card models/{name}
 
 FINETUNE_COMMANDS = """\
 # 4b. against the previous model; attack families left out; the cache on this embedding (tune, then eval)
-triage eval compare --models triage-router-v2 {name} --out models/{name}/compare.json
-triage eval attack-families --models triage-router-v2 {name} --out models/{name}/attack_families.json
+triage eval compare --models triage-router-v1 triage-router-v2 {name} --out models/{name}/compare.json
+triage eval attack-families --models triage-router-v1 triage-router-v2 {name} --out models/{name}/attack_families.json
 triage bench cache-quality --split tune --out loadtest/results/cache_quality_tune.json
 triage bench cache-quality --split eval
 """
