@@ -443,12 +443,15 @@ class Correction(Strict):
     estimate past what that many outcomes say."""
 
     k: int = Field(10, ge=1)
-    # Neighbours less similar than this carry no weight. 0.7 and strength 10
+    # Neighbours less similar than this carry no weight. 0.95 and strength 30
     # (with learning.explore 0.1): the best of the grid on the tuning split's
-    # replay (`triage bench learning --split val --grid`,
-    # loadtest/results/learning_tuning.json).
-    similarity: float = Field(0.7, gt=0, le=1)
-    strength: float = Field(10.0, gt=0)
+    # replay with the shipped v3 classifier (`triage bench learning --split
+    # val --grid ...`, loadtest/results/learning_tuning_v3*.json), where
+    # every looser setting lost routing quality: v3's embedding packs one
+    # topic's prompts so close that a looser floor pools prompts of different
+    # difficulty. (With v2 the best was 0.7 and 10.)
+    similarity: float = Field(0.95, gt=0, le=1)
+    strength: float = Field(30.0, gt=0)
     max_evidence: float = Field(20.0, gt=0)
 
 

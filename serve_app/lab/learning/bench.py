@@ -56,18 +56,19 @@ def variants(base: LearningConfig) -> dict[str, dict]:
     }
 
 
-def grid(base: LearningConfig) -> dict[str, dict]:
+def grid(base: LearningConfig, values: dict[str, tuple[float, ...]] = GRID) -> dict[str, dict]:
     out = {}
-    for e in GRID["explore"]:
-        for sim in GRID["similarity"]:
-            for st in GRID["strength"]:
+    for e in values["explore"]:
+        for sim in values["similarity"]:
+            for st in values["strength"]:
                 corr = base.correction.model_copy(update={"similarity": sim, "strength": st})
                 out[f"explore={e} similarity={sim} strength={st}"] = {
                     "learning": base.model_copy(update={"explore": e, "correction": corr})}
     return out
 
 
-def run(split: str, data_dir: Path, out: Path, use_grid: bool, progress=None, log=print) -> dict:
+def run(split: str, data_dir: Path, out: Path, use_grid: bool, progress=None, log=print,
+        grid_values: dict[str, tuple[float, ...]] = GRID) -> dict:
     path = data_dir / f"routing_{split}.jsonl"
     if not path.exists():
         raise SystemExit(f"{path}: run `triage data routing` first")
@@ -77,7 +78,7 @@ def run(split: str, data_dir: Path, out: Path, use_grid: bool, progress=None, lo
     fixed = fixed_set(data_dir / "routing_val.jsonl", cache, progress=progress)
     policy = PolicyConfig()
     base = LearningConfig(enabled=True)
-    runs = grid(base) if use_grid else variants(base)
+    runs = grid(base, grid_values) if use_grid else variants(base)
     log(f"{len(deps)} deployments ({split}), {len(runs)} runs; quality target {policy.quality_target}")
     result = {"split": split, "file": str(path), "quality_target": policy.quality_target,
               "deployments": [{"pair": d.pair, "prompts": len(d.prompts), "gap": round(d.gap, 4)} for d in deps],
@@ -125,11 +126,14 @@ def main(argv: list[str] | None = None, prog: str | None = None) -> int:
     p.add_argument("--split", choices=["heldout", "val"], default="heldout")
     p.add_argument("--data", default="build/routing", help="folder of `triage data routing`'s files")
     p.add_argument("--grid", action="store_true", help="the settings grid (tuning split) instead of the variants")
+    for key, values in GRID.items():
+        p.add_argument(f"--{key}", type=float, nargs="+", default=list(values),
+                       help=f"with --grid: the {key} values tried (default {' '.join(map(str, values))})")
     p.add_argument("--out", help="JSON path (default loadtest/results/learning[_tuning].json)")
     a = p.parse_args(argv)
     from tqdm import tqdm
 
     out = Path(a.out or f"loadtest/results/learning{'_tuning' if a.grid else ''}.json")
-    run(a.split, Path(a.data), out, a.grid, progress=tqdm)
+    run(a.split, Path(a.data), out, a.grid, progress=tqdm, grid_values={k: tuple(getattr(a, k)) for k in GRID})
     print(f"wrote {out}" + ("" if a.grid else f" and {out.with_suffix('.png')}"))
     return 0

@@ -48,11 +48,13 @@ def sig(supported=True, embedding=(1.0, 0.0)):
 
 
 BAD_SLM = [(0.95, "slm", 0.0)] * 10  # ten near neighbours the small tier failed
+# The numbers below are worked out for this floor and strength, not the defaults (which are tuned).
+CFG = LearningConfig(correction={"similarity": 0.7, "strength": 10.0})
 
 
 async def live(handle, cfg=None):
     """A LiveCorrection that has heard which tenants have rated requests."""
-    lc = LiveCorrection(handle, cfg or LearningConfig())
+    lc = LiveCorrection(handle, cfg or CFG)
     lc._maybe_refresh()
     await lc._refresh
     return lc
@@ -98,7 +100,7 @@ async def test_prompts_without_embedding_or_prior_are_not_looked_up():
 async def test_tenants_without_rated_requests_are_not_looked_up_until_they_have_some():
     now = [0.0]
     handle = Handle([BAD_SLM], rated=())
-    lc = LiveCorrection(handle, LearningConfig(), clock=lambda: now[0])
+    lc = LiveCorrection(handle, CFG, clock=lambda: now[0])
     s = sig()
     assert await lc.apply([s], ["acme"]) == [s]  # the first call only asks who has outcomes
     await lc._refresh
