@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import httpx
@@ -28,10 +29,20 @@ ENV = {"RAY_ADDRESS": "local", "RAY_AUTH_MODE": "disabled", "RAY_SERVE_THROUGHPU
        "RAY_SERVE_DIRECT_INGRESS_MIN_DRAINING_PERIOD_S": "1"}
 
 
-def _listener(port: int) -> psutil.Process | None:
-    for c in psutil.net_connections("tcp"):
-        if c.laddr and c.laddr.port == port and c.status == psutil.CONN_LISTEN and c.pid:
-            return psutil.Process(c.pid)
+def _listener(port: int, tries: int = 50) -> psutil.Process | None:
+    """The live process listening on `port`. HAProxy's manager reloads haproxy
+    when Serve's routes change (a new process takes the port, the old one
+    exits), so a listener seen a moment ago may be gone: look again."""
+    for _ in range(tries):
+        for c in psutil.net_connections("tcp"):
+            if c.laddr and c.laddr.port == port and c.status == psutil.CONN_LISTEN and c.pid:
+                try:
+                    proc = psutil.Process(c.pid)
+                    proc.name()
+                    return proc
+                except psutil.NoSuchProcess:
+                    continue
+        time.sleep(0.2)
     return None
 
 
