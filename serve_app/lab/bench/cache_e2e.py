@@ -24,6 +24,7 @@ from pathlib import Path
 
 import yaml
 
+from serve_app.lab.bench.figure import saved_figure
 from serve_app.lab.bench.measure import encode_bodies, http_load
 from serve_app.lab.bench.overhead import CHAT, CONFIG, _free_port, _prepare_env
 from serve_app.lab.bench.prompts import SHORT, chat_body
@@ -80,27 +81,19 @@ def is_result(result: dict) -> bool:
 
 def plot(result: dict, path: str) -> None:
     """Router time (x-triage-overhead-ms) p50 and req/s for each row: miss and hit, c=1 and c=16."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     rows = [r for r in ROWS if r in result]
     names = [f"{r.split('_')[0]}, c={result[r].get('concurrency', 1)}" for r in rows]
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
-    for ax, key, label in ((axes[0], "header_overhead_p50_ms", "router time p50 (ms)"),
-                           (axes[1], "throughput_rps", "requests/s")):
-        ax.bar(names, [result[r].get(key) or 0 for r in rows], color=["#1f77b4" if "miss" in r else "#2ca02c"
-                                                                     for r in rows])
-        ax.set_ylabel(label)
-        ax.grid(axis="y", alpha=0.3)
     s = result.get("settings", {})
     where = (f"classifier {s.get('classifier_placement')}, cache {s.get('cache_placement')}" if s
              else "default placements")
-    fig.suptitle(f"triage bench cache-e2e: {where} ({result.get('timestamp', '')})", fontsize=10)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    title = f"triage bench cache-e2e: {where} ({result.get('timestamp', '')})"
+    with saved_figure(path, title, ncols=2, figsize=(10, 4)) as (_, axes):
+        for ax, key, label in ((axes[0], "header_overhead_p50_ms", "router time p50 (ms)"),
+                               (axes[1], "throughput_rps", "requests/s")):
+            ax.bar(names, [result[r].get(key) or 0 for r in rows],
+                   color=["#1f77b4" if "miss" in r else "#2ca02c" for r in rows])
+            ax.set_ylabel(label)
+            ax.grid(axis="y", alpha=0.3)
 
 
 async def _measure(base_url: str, n: int) -> dict:

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from serve_app.classifier.heads import DEFAULT_MODEL
+from serve_app.lab.bench.figure import saved_figure
 from serve_app.lab.bench.prompts import SHORT, TokenCounter, classified_text, long_prompt
 
 SIZES = (20, 200, 500)
@@ -78,25 +79,16 @@ def is_result(result: dict) -> bool:
 
 def plot(report: dict, path: str) -> None:
     """p50 per prompt size and model, p99 as a whisker."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     sizes = [k for k in next(iter(report.values())) if k.startswith("~")]
     width = 0.8 / len(report)
-    fig, ax = plt.subplots(figsize=(8, 4))
-    for i, (model, row) in enumerate(report.items()):
-        xs = [j + (i - (len(report) - 1) / 2) * width for j in range(len(sizes))]
-        p50 = [row[s]["p50_ms"] for s in sizes]
-        p99 = [row[s]["p99_ms"] for s in sizes]
-        ax.bar(xs, p50, width=width, label=f"{Path(model).name} ({row['max_tokens']} tokens)",
-               yerr=[[0] * len(p50), [b - a for a, b in zip(p50, p99)]], capsize=3)
-    ax.set_xticks(range(len(sizes)), sizes)
-    ax.set_ylabel("one-prompt classify latency (ms): p50, whisker to p99")
-    ax.grid(axis="y", alpha=0.3)
-    ax.legend(fontsize=8)
-    fig.suptitle("triage bench classifier-latency (1 thread)", fontsize=10)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    with saved_figure(path, "triage bench classifier-latency (1 thread)") as (_, ax):
+        for i, (model, row) in enumerate(report.items()):
+            xs = [j + (i - (len(report) - 1) / 2) * width for j in range(len(sizes))]
+            p50 = [row[s]["p50_ms"] for s in sizes]
+            p99 = [row[s]["p99_ms"] for s in sizes]
+            ax.bar(xs, p50, width=width, label=f"{Path(model).name} ({row['max_tokens']} tokens)",
+                   yerr=[[0] * len(p50), [b - a for a, b in zip(p50, p99)]], capsize=3)
+        ax.set_xticks(range(len(sizes)), sizes)
+        ax.set_ylabel("one-prompt classify latency (ms): p50, whisker to p99")
+        ax.grid(axis="y", alpha=0.3)
+        ax.legend(fontsize=8)

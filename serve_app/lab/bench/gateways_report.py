@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import math
 
+from serve_app.lab.bench.figure import saved_figure
+
 BASELINE = "direct"
 C1_SHORT, C1_LONG, C16_SHORT, C16_LONG = "~20@c1", "~200@c1", "~20@c16", "~200@c16"
 
@@ -152,28 +154,20 @@ def _routed(row: dict | None) -> str:
 
 def plot(result: dict, path: str) -> None:
     """Two panels, gateways only: added p50 at c=1 and req/s at c=16 (direct's in the title)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     rows = [r for r in summarize(result) if r["ok"]]
     gw = [r for r in rows if not r["name"].startswith(BASELINE)]  # direct and direct-end: baselines
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(13, 5.2))
-    _bars(ax1, gw, [(f"{C1_SHORT}.added_p50_ms", "~20 tokens"), (f"{C1_LONG}.added_p50_ms", "~200 tokens")], 1)
-    ax1.set_title("added p50 latency at concurrency 1 (ms, vs direct)")
-    # Direct would dwarf the gateways' bars: its numbers go in the title instead.
-    _bars(ax2, gw, [(f"{C16_SHORT}.rps", "~20 tokens"), (f"{C16_LONG}.rps", "~200 tokens")], 0)
-    base = next((r for r in rows if r["name"] == BASELINE), None)
-    direct = "" if base is None else (f" (direct: {_f(base[f'{C16_SHORT}.rps'], 0, 0).strip()}"
-                                      f" / {_f(base[f'{C16_LONG}.rps'], 0, 0).strip()})")
-    ax2.set_title(f"requests per second at concurrency 16{direct}")
     m = result.get("machine", {})
-    fig.suptitle(f"Gateways in front of one fast OpenAI-compatible upstream: {m.get('cores')} cores, "
-                 f"load avg at start {m.get('loadavg_at_start')}, {result.get('timestamp', '')}", fontsize=10)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    title = (f"Gateways in front of one fast OpenAI-compatible upstream: {m.get('cores')} cores, "
+             f"load avg at start {m.get('loadavg_at_start')}, {result.get('timestamp', '')}")
+    with saved_figure(path, title, ncols=2, figsize=(13, 5.2)) as (_, (ax1, ax2)):
+        _bars(ax1, gw, [(f"{C1_SHORT}.added_p50_ms", "~20 tokens"), (f"{C1_LONG}.added_p50_ms", "~200 tokens")], 1)
+        ax1.set_title("added p50 latency at concurrency 1 (ms, vs direct)")
+        # Direct would dwarf the gateways' bars: its numbers go in the title instead.
+        _bars(ax2, gw, [(f"{C16_SHORT}.rps", "~20 tokens"), (f"{C16_LONG}.rps", "~200 tokens")], 0)
+        base = next((r for r in rows if r["name"] == BASELINE), None)
+        direct = "" if base is None else (f" (direct: {_f(base[f'{C16_SHORT}.rps'], 0, 0).strip()}"
+                                          f" / {_f(base[f'{C16_LONG}.rps'], 0, 0).strip()})")
+        ax2.set_title(f"requests per second at concurrency 16{direct}")
 
 
 def _bars(ax, rows: list[dict], series: list[tuple[str, str]], digits: int) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+from serve_app.lab.bench.figure import saved_figure
+
 
 def _ms(x) -> str:
     return "-" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.1f}"
@@ -95,26 +97,18 @@ def _errors(result: dict) -> str:
 def plot(result: dict, path: str) -> None:
     """Two panels: p50 latency and req/s of the router and the direct path
     for each HTTP load (prompt size, concurrency), from result["http"]."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     rows = {(r["target"], r["prompt"], r["concurrency"]): r for r in result.get("http", [])}
     loads = sorted({(p, c) for _, p, c in rows}, key=lambda x: (x[1], x[0]))
     names = [f"{p} tok, c={c}" for p, c in loads]
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
-    for ax, key, label in ((axes[0], "p50_ms", "p50 latency (ms)"), (axes[1], "throughput_rps", "requests/s")):
-        for i, target in enumerate(("router", "direct")):
-            values = [rows.get((target, p, c), {}).get(key, math.nan) for p, c in loads]
-            ax.bar([x + (i - 0.5) * 0.38 for x in range(len(loads))], values, width=0.38, label=target)
-        ax.set_xticks(range(len(loads)), names)
-        ax.set_ylabel(label)
-        ax.grid(axis="y", alpha=0.3)
-        ax.legend()
     s = result.get("settings", {})
-    fig.suptitle(f"triage bench overhead: placement {s.get('classifier_placement', '?')}"
-                 f"{', HAProxy' if s.get('haproxy') else ''} ({result.get('timestamp', '')})", fontsize=10)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    title = (f"triage bench overhead: placement {s.get('classifier_placement', '?')}"
+             f"{', HAProxy' if s.get('haproxy') else ''} ({result.get('timestamp', '')})")
+    with saved_figure(path, title, ncols=2, figsize=(11, 4)) as (_, axes):
+        for ax, key, label in ((axes[0], "p50_ms", "p50 latency (ms)"), (axes[1], "throughput_rps", "requests/s")):
+            for i, target in enumerate(("router", "direct")):
+                values = [rows.get((target, p, c), {}).get(key, math.nan) for p, c in loads]
+                ax.bar([x + (i - 0.5) * 0.38 for x in range(len(loads))], values, width=0.38, label=target)
+            ax.set_xticks(range(len(loads)), names)
+            ax.set_ylabel(label)
+            ax.grid(axis="y", alpha=0.3)
+            ax.legend()
