@@ -118,7 +118,7 @@ async def _measure(base_url: str, n: int) -> dict:
 
 def _table(r: dict) -> str:
     lines = ["cache end to end        p50 ms   p99 ms   hdr p50    req/s   labels"]
-    for name in ("miss", "hit", "miss_c16", "hit_c16"):
+    for name in ROWS:
         if name not in r:  # runs before the c=16 rows
             continue
         row = r[name]
