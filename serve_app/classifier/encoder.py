@@ -60,8 +60,12 @@ def embedding_space(encoder: str | None, backend: str, max_tokens: int) -> Embed
         config_bytes, dim_key = AutoConfig.from_pretrained(str(path)).to_json_string().encode(), "hidden_size"
         weights = [str(path)]
     dim = int(json.loads(config_bytes)[dim_key])
-    digest = hashlib.sha256(b"|".join([config_bytes, *(w.encode() for w in weights),
-                                       backend.encode(), str(max_tokens).encode()])).hexdigest()
+    parts = [config_bytes, *(w.encode() for w in weights), backend.encode(), str(max_tokens).encode()]
+    if backend == "onnx-int8":  # how the session runs the graph moves the vectors too
+        from serve_app.classifier.onnx_encoder import SESSION
+
+        parts.append(json.dumps(SESSION, sort_keys=True).encode())
+    digest = hashlib.sha256(b"|".join(parts)).hexdigest()
     return EmbeddingSpace(id=f"d{dim}-{digest[:10]}", dim=dim)
 
 

@@ -218,6 +218,40 @@ def test_embedding_space_reads_the_encoders_config_and_tracks_what_changes_vecto
     assert wide.dim == 768 and wide.id != base.id
 
 
+def test_the_embedding_space_changes_with_how_the_session_runs_the_graph(monkeypatch):
+    """Disabling a graph fusion moves int8 embeddings a little: caches and
+    training stores keyed by the space must not mix the two runs."""
+    from serve_app.classifier import onnx_encoder
+    from serve_app.classifier.encoder import embedding_space
+
+    before = embedding_space(None, "onnx-int8", 128).id
+    monkeypatch.setattr(onnx_encoder, "SESSION", {"disabled_optimizers": []})
+    assert embedding_space(None, "onnx-int8", 128).id != before
+    assert embedding_space(None, "torch", 128).id == embedding_space(None, "torch", 128).id
+
+
+def test_the_session_leaves_residual_add_and_layernorm_unfused(tmp_path, monkeypatch):
+    """SkipLayerNormalization's CPU kernel is ~8x slower than a plain LayerNorm
+    here (onnx_encoder.SESSION): the optimised graph the encoder runs has
+    LayerNorms and no SkipLayerNormalization, while ORT's default fuses them."""
+    import onnx
+
+    from serve_app.classifier import onnx_encoder
+    from serve_app.models import resolve
+
+    model_file = resolve("triage-router-v3") / "encoder" / onnx_encoder.MODEL_FILE
+    ours, default = tmp_path / "ours.onnx", tmp_path / "default.onnx"
+    onnx_encoder.open_session(model_file, 1, optimized_to=ours)
+    monkeypatch.setattr(onnx_encoder, "SESSION", {"disabled_optimizers": []})
+    onnx_encoder.open_session(model_file, 1, optimized_to=default)
+
+    def ops(path):
+        return {n.op_type for n in onnx.load(str(path), load_external_data=False).graph.node}
+
+    assert "SkipLayerNormalization" in ops(default)
+    assert "SkipLayerNormalization" not in ops(ours) and "LayerNormalization" in ops(ours)
+
+
 @pytest.mark.slow
 def test_a_shipped_converted_directory_loads_as_is(encoders, monkeypatch, tmp_path):
     """A fine-tuned model ships its encoder already converted (model.onnx +
