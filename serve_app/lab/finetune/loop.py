@@ -98,6 +98,13 @@ def _weights(torch, rows: list[dict]) -> dict:
     return w
 
 
+def same_settings(recorded: dict, s: FinetuneSettings) -> bool:
+    """Whether a checkpoint or finished run recorded with `recorded` is one of
+    `s`. A setting added since (such as `layers`) is absent from older records
+    and took its default then, which is why it is filled in, not a mismatch."""
+    return {**asdict(FinetuneSettings()), **recorded} == asdict(s)
+
+
 def run(s: FinetuneSettings, train_rows: list[dict], datasets: Path, work: Path, log=print) -> Path:
     """Fine-tune into `work/encoder` (an HF directory) and return it; a
     finished run with the same settings is returned as is."""
@@ -108,7 +115,7 @@ def run(s: FinetuneSettings, train_rows: list[dict], datasets: Path, work: Path,
     from serve_app.lab.training.train import targets
 
     out = work / "encoder"
-    if (out / DONE).is_file() and json.loads((out / DONE).read_text())["settings"] == asdict(s):
+    if (out / DONE).is_file() and same_settings(json.loads((out / DONE).read_text())["settings"], s):
         log(f"fine-tuned encoder up to date: {out}")
         return out
     torch.manual_seed(s.seed)
@@ -136,7 +143,7 @@ def run(s: FinetuneSettings, train_rows: list[dict], datasets: Path, work: Path,
     start, history, elapsed0 = 0, [], 0.0
     if ckpt.is_file():
         state = torch.load(ckpt, weights_only=False)
-        if state["settings"] == asdict(s):
+        if same_settings(state["settings"], s):
             net.load_state_dict(state["model"])
             opt.load_state_dict(state["opt"])
             start, history, elapsed0 = state["step"], state["history"], state["elapsed"]

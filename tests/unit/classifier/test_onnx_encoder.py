@@ -235,9 +235,9 @@ def test_the_session_leaves_residual_add_and_layernorm_unfused(tmp_path, monkeyp
     here (onnx_encoder.SESSION): the optimised graph the encoder runs has
     LayerNorms and no SkipLayerNormalization, while ORT's default fuses them."""
     import onnx
+    from serve_app.models import resolve
 
     from serve_app.classifier import onnx_encoder
-    from serve_app.models import resolve
 
     model_file = resolve("triage-router-v3") / "encoder" / onnx_encoder.MODEL_FILE
     ours, default = tmp_path / "ours.onnx", tmp_path / "default.onnx"

@@ -110,6 +110,18 @@ def test_a_killed_run_resumes_to_the_same_weights(tmp_path, monkeypatch):
     assert [h["step"] for h in summary["history"]] == [2, 4]
 
 
+def test_a_record_from_before_a_setting_existed_matches_that_settings_default():
+    """The shipped v3 run was recorded before `layers` existed: it must still
+    count as today's default run (no 48-minute restart), and not as a
+    4-layer one."""
+    from dataclasses import asdict
+
+    old = {k: v for k, v in asdict(loop.FinetuneSettings()).items() if k != "layers"}
+    assert loop.same_settings(old, loop.FinetuneSettings())
+    assert not loop.same_settings(old, loop.FinetuneSettings(layers=4))
+    assert not loop.same_settings({**old, "steps": 10}, loop.FinetuneSettings())
+
+
 def test_kept_layers_are_evenly_spaced_with_the_first_and_last():
     from serve_app.lab.finetune.model import kept_layers
 
