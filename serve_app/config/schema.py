@@ -332,12 +332,12 @@ class LoadPolicy(Strict):
 
 class PolicyConfig(Strict):
     # The cheapest tier whose predicted P(success) reaches this answers; none
-    # reaching it -> policy.near_best. 0.64: on the validation split of
+    # reaching it -> policy.near_best. 0.63: on the validation split of
     # the shipped model, the lowest target that keeps 95% of the quality of
     # always using the strongest tier (models/triage-router-v3/model.json
     # success.val; v2 chose 0.61; `triage calibrate --quality-target/--max-share`
     # finds others). Per request: header x-triage-quality.
-    quality_target: float = Field(0.64, ge=0, le=1)
+    quality_target: float = Field(0.63, ge=0, le=1)
     # No tier reaching the target: the cheapest tier whose estimate is at
     # least (1 - near_best) x the best one. 0.2: on val, at the same cost as
     # "always the most likely tier" it keeps as much quality, and flat low

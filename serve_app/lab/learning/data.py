@@ -71,10 +71,10 @@ def deployments(path: Path) -> list[Deployment]:
 def signals_for(prompts: list[str], cache_dir: Path, cfg: ClassifierConfig | None = None,
                 progress=None) -> dict[str, Signals]:
     """The classifier's signals per prompt (what routing starts from), cached
-    by the prompts and the classifier config."""
+    by the prompts, the classifier config and what that config serves."""
     cfg = cfg or ClassifierConfig()
     prompts = sorted(set(prompts))
-    key = hashlib.sha1(json.dumps([cfg.model_dump(mode="json"), prompts]).encode()).hexdigest()[:16]
+    key = hashlib.sha1(json.dumps([cfg.model_dump(mode="json"), served_by(cfg), prompts]).encode()).hexdigest()[:16]
     path = cache_dir / f"signals-{key}.npz"
     if not path.exists():
         _classify(prompts, cfg, path, progress)
@@ -83,6 +83,22 @@ def signals_for(prompts: list[str], cache_dir: Path, cfg: ClassifierConfig | Non
     return {p: Signals(tier_probs={}, domain_probs={"general": 1.0}, embedding=tuple(map(float, emb[i])),
                        tier_success=_tiers(success[i]), success_prior=_tiers(prior[i]))
             for i, p in enumerate(prompts)}
+
+
+def served_by(cfg: ClassifierConfig) -> list[str]:
+    """What the signals depend on beyond the config's text: the embedding
+    space (encoder, backend, budget, session) and the trained model's files.
+    A retrained model keeps its name, so its name alone would serve stale
+    signals from the cache."""
+    from serve_app.classifier.encoder import classifier_space
+    from serve_app.models import resolve
+
+    parts = [classifier_space(cfg).id]
+    if cfg.model:
+        model_dir = resolve(cfg.model)
+        for f in sorted(model_dir.glob("*.npz")) + [model_dir / "model.json"]:
+            parts.append(f"{f.name}:{hashlib.sha256(f.read_bytes()).hexdigest()[:16]}")
+    return parts
 
 
 def _tiers(row: np.ndarray) -> dict[str, float] | None:
