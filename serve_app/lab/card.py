@@ -13,11 +13,11 @@ import json
 from pathlib import Path
 
 from serve_app.lab.card_finetune import (
-    LIMITATIONS,
     cache_section,
     compare_section,
     families_section,
     finetune_section,
+    limitations_section,
     targets_11_section,
 )
 from serve_app.lab.card_meta import meta_router_section
@@ -264,7 +264,7 @@ def render(d: Path) -> str:
         lines += cache_section(embedding_space(str(d / meta["encoder"]["dir"]), meta["encoder"]["backend"],
                                                meta["encoder"]["max_tokens"]).id)
     lines += meta_router_section(_load(d, "meta_router.json"))
-    lines += LIMITATIONS if fine_tuned else _limitations_frozen()
+    lines += limitations_section(_load(d, "compare.json")) if fine_tuned else _limitations_frozen()
     lines += ["## Reproduce", "", COMMANDS.format(name=meta["name"], finetune=" --finetune" if fine_tuned else "",
                                                  extra=FINETUNE_COMMANDS.format(name=meta["name"]) if fine_tuned else ""), ""]
     return "\n".join(lines)

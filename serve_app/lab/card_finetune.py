@@ -162,17 +162,30 @@ def targets_11_section(r: dict | None) -> list[str]:
     return out + [""]
 
 
-LIMITATIONS = [
-    "## Limitations", "",
-    "- Tier labels are per-source rules; the held-out sources' rules (PubMedQA and StrategyQA as srm/lrm) disagree "
-    "with what the training sources teach for short questions, which is most of the held-out tier gap. Fine-tuning "
-    "moved tier macro-F1 there from 0.276 to 0.336, not to the target; outcome labels for more sources would.",
-    "- The sensitive head's own cut (99% recall on val) flags far too much clean text to serve by itself; the router "
-    "uses it only at `privacy.uncertain` (precision-first) beside the validators and the privacy detector, which "
-    "catch the named-person forms the head scores lower.",
-    "- PAIR's persuasive rewrites (JailbreakBench, never trained on) are caught 2 times in 3; nothing like them is "
-    "in the training data. The generated families (suffix, encoding, indirect, many-shot) were seen by the encoder "
-    "during fine-tuning, so their left-out-family numbers are optimistic.",
-    "- The generated rows (ours) make prompts shaped like them easier than a truly unseen source would be.",
-    "",
-]
+def limitations_section(r: dict | None) -> list[str]:
+    """What the numbers leave out, with this model's own numbers from the
+    comparison run (`compare.json`): the first model there is the baseline."""
+    names = list(r["models"]) if r else []
+    held = {n: r["models"][n]["heldout"] for n in names}
+    last, first = (names[-1], names[0]) if names else (None, None)
+    tier = (f"Fine-tuning moved tier macro-F1 there from {held[first]['tier']['macro_f1']:.3f} ({first}) to "
+            f"{held[last]['tier']['macro_f1']:.3f}, not to the target; outcome labels for more sources would."
+            if last and last != first else "Outcome labels for more sources would close it.")
+    pair = next((v["share"] for k, v in held[last]["jailbreak_by_family"].items()
+                 if k.startswith("jbb:PAIR") and "attacks" in k), None) if last else None
+    caught = f"are caught at {pair:.1%} recall" if pair is not None else "are the weakest family"
+    return [
+        "## Limitations", "",
+        "- Tier labels are per-source rules; the held-out sources' rules (PubMedQA and StrategyQA as srm/lrm) "
+        "disagree with what the training sources teach for short questions, which is most of the held-out tier gap. "
+        + tier,
+        "- The sensitive head's own cut (99% recall on val) flags far too much clean text to serve by itself; the "
+        "router uses it only at `privacy.uncertain` (precision-first) beside the validators and the privacy detector, "
+        "which catch the named-person forms the head scores lower.",
+        f"- PAIR's persuasive rewrites (JailbreakBench, never trained on) {caught}; nothing like them is in the "
+        "training data, and the jailbreak cut chosen for the best F1 on val moves their recall a lot: val F1 is flat "
+        "across a wide range of cuts, so a retrain can land anywhere in it. The generated families (suffix, encoding, indirect, many-shot) were seen by the "
+        "encoder during fine-tuning, so their left-out-family numbers are optimistic.",
+        "- The generated rows (ours) make prompts shaped like them easier than a truly unseen source would be.",
+        "",
+    ]
