@@ -34,6 +34,7 @@ COMMANDS: dict[tuple[str, ...], tuple[str, str]] = {
     ("bench", "overhead"): ("serve_app.lab.bench.overhead", "router overhead vs a direct model call (dry_run models)"),
     ("bench", "profile"): ("serve_app.lab.bench.profile", "CPU per routed request by replica and stage at c=16, with py-spy flame graphs"),
     ("bench", "classifier-latency"): ("serve_app.lab.bench.classifier_latency", "one-prompt classifier latency by prompt size"),
+    ("bench", "encoder-ops"): ("serve_app.lab.bench.encoder_ops", "int8 encoder time by ONNX Runtime op: Triage's session vs ORT's default fusions"),
     ("bench", "encoder-speed"): ("serve_app.lab.bench.encoder_speed", "encoder backends: speed and accuracy cost"),
     ("bench", "cache-quality"): ("serve_app.lab.bench.cache_quality", "semantic cache hit rate and wrong hits on pairs"),
     ("bench", "cache-speed"): ("serve_app.lab.bench.cache_speed", "cache store insert rate and lookup latency by size"),

@@ -283,13 +283,18 @@ class OnnxEncoder(RowEncoder):
         return mean_pool(hidden, mask)
 
 
-def open_session(model_file: Path, threads: int, spin: bool = False, optimized_to: Path | None = None):
+def open_session(model_file: Path, threads: int, spin: bool = False, optimized_to: Path | None = None,
+                 disabled_optimizers: list[str] | None = None, profile: bool = False):
     """The ONNX Runtime session every OnnxEncoder runs: `threads` intra-op
-    threads, full graph optimisation but SESSION's; `optimized_to` also writes
-    the graph as optimised (for tests and inspection)."""
+    threads, full graph optimisation but SESSION's. For tests and the
+    encoder-ops bench: `optimized_to` also writes the graph as optimised,
+    `disabled_optimizers` replaces SESSION's list, `profile` records op times."""
     import onnxruntime as ort
 
+    if disabled_optimizers is None:
+        disabled_optimizers = SESSION["disabled_optimizers"]
     opts = ort.SessionOptions()
+    opts.enable_profiling = profile
     opts.intra_op_num_threads = threads
     opts.inter_op_num_threads = 1
     opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
@@ -297,4 +302,4 @@ def open_session(model_file: Path, threads: int, spin: bool = False, optimized_t
     if optimized_to is not None:
         opts.optimized_model_filepath = str(optimized_to)
     return ort.InferenceSession(str(model_file), opts, providers=["CPUExecutionProvider"],
-                                disabled_optimizers=SESSION["disabled_optimizers"])
+                                disabled_optimizers=disabled_optimizers)
