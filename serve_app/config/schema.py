@@ -59,6 +59,12 @@ class DeploymentSettings(Strict):
             raise ValueError("max_queued_requests must be -1 (unbounded) or at least 1")
         return self
 
+    @property
+    def replica_ceiling(self) -> int:
+        """The most replicas Serve may run: autoscaling's max_replicas when
+        autoscaling is set (num_replicas is then ignored), else num_replicas."""
+        return self.autoscaling.max_replicas if self.autoscaling else self.num_replicas
+
     def serve_options(self) -> dict:
         """Keyword arguments for `Deployment.options(...)`."""
         actor: dict = {"num_cpus": self.num_cpus, "num_gpus": self.num_gpus}
@@ -401,8 +407,9 @@ class VectorStoreSettings(Strict):
     def _backend_settings(self):
         if self.backend == "server" and not self.url:
             raise ValueError("backend 'server' needs url")
-        if self.backend == "embedded" and self.deployment.num_replicas > 1:
-            raise ValueError("the embedded backend is one process's store: num_replicas must be 1")
+        if self.backend == "embedded" and self.deployment.replica_ceiling > 1:
+            raise ValueError("the embedded backend is one process's store: run one replica "
+                             "(num_replicas 1, or autoscaling.max_replicas 1)")
         return self
 
 
@@ -612,7 +619,7 @@ def cross_check(cfg: RouterConfig):
             yield "models", f"no model serves tier {tier!r}"
     ingress = cfg.ingress.deployment
     if (cfg.cache.enabled and cfg.cache.placement == "ingress" and cfg.cache.backend == "embedded"
-            and (ingress.num_replicas > 1 or (ingress.autoscaling and ingress.autoscaling.max_replicas > 1))):
+            and ingress.replica_ceiling > 1):
         yield ("cache.placement",
                "the embedded store is one process's: with placement ingress, run one Ingress replica "
                "(ingress.deployment) or use backend server")

@@ -133,6 +133,18 @@ def test_ingress_placement_takes_learning():
     assert cfg.classifier.placement == "ingress" and cfg.learning.enabled
 
 
+def test_an_embedded_cache_deployment_may_not_scale_past_one_replica():
+    """The embedded store is one process's files: a second replica, fixed or
+    autoscaled, would open another store and miss every entry of the first."""
+    for deployment in ({"num_replicas": 2}, {"autoscaling": {"min_replicas": 1, "max_replicas": 3}}):
+        found = problems({"models": pool(), "cache": {"enabled": True, "deployment": deployment}})
+        assert "one process's store" in found["cache"]
+    one = {"autoscaling": {"min_replicas": 1, "max_replicas": 1}}
+    assert parse_config({"models": pool(), "cache": {"enabled": True, "deployment": one}}).cache.deployment.replica_ceiling == 1
+    server = {"enabled": True, "backend": "server", "url": "http://qdrant:6333", "deployment": {"num_replicas": 2}}
+    assert parse_config({"models": pool(), "cache": server}).cache.deployment.replica_ceiling == 2
+
+
 def test_embedded_cache_in_the_ingress_needs_one_ingress_replica():
     cache = {"enabled": True, "placement": "ingress"}
     two = {"deployment": {"num_replicas": 2}}
