@@ -44,12 +44,13 @@ RECIPE = {"version": 1, "opset": 17, "weight_type": "QInt8", "per_channel": True
           "reduce_range": False, "op_types": ["MatMul"]}
 # How the session runs the graph; part of the embedding space (encoder.py),
 # since it moves the vectors a little. ORT fuses residual Add + LayerNorm into
-# SkipLayerNormalization, whose CPU kernel took 0.25 ms per call against
+# SkipLayerNormalization, whose CPU kernel took 0.26 ms per call against
 # 0.03 ms for a plain LayerNorm on a 128-token row (ORT 1.32, one thread):
-# leaving the pair unfused takes a 128-token run from 13.6 to 11.9 ms. Same
+# leaving the pair unfused takes a 128-token run from 13.2 to 11.8 ms
+# (`triage bench encoder-ops`, loadtest/results/encoder_ops.json). Same
 # arithmetic in another order, but the int8 activation quantisation of the
-# next layer turns the last-bit differences into embedding cosines of
-# 0.9976-1.0 (mean 0.99991) to the fused run, so heads are trained on this.
+# next layer turns last-bit differences into embedding cosines of 0.9966 at
+# least (mean 0.9995) to the fused run, so heads are trained on this one.
 SESSION = {"disabled_optimizers": ["SkipLayerNormFusion"]}
 # A conversion whose embeddings fall below this cosine to fp32 on the probe
 # texts is refused (not published): it would silently misroute.
