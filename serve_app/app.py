@@ -57,7 +57,7 @@ def build_app(args: dict):
         cache = SemanticCache.options(name="SemanticCache", **cfg.cache.deployment.serve_options()).bind(
             cfg.cache.model_dump(mode="json"), space.dim, space.id)
     return build_ingress().options(name="Ingress", **cfg.ingress.deployment.serve_options()).bind(
-        cfg.model_dump(mode="json"), classifier, models, cache, memory
+        cfg.model_dump(mode="json"), space, classifier, models, cache, memory
     )
 
 

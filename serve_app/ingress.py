@@ -61,12 +61,14 @@ def build_ingress():
     @serve.deployment
     @serve.ingress(app)
     class Ingress:
-        async def __init__(self, config: dict, classifier, models: dict, cache=None, memory=None):
+        async def __init__(self, config: dict, space, classifier, models: dict, cache=None, memory=None):
+            """space: the classifier's EmbeddingSpace, read once by build_app
+            (the classifier's vector size, the cache's keys)."""
             self.config = RouterConfig.model_validate(config)
             self.metrics = RayMetrics()
-            self.classifier, self.local_classifier = _classifier(self.config, classifier, memory, self.metrics)
+            self.classifier, self.local_classifier = _classifier(self.config, space, classifier, memory, self.metrics)
             self.models = {name: RemoteModel(name, h) for name, h in models.items()}
-            self.cache, self.local_cache = await _semantic_cache(self.config, cache, self.metrics)
+            self.cache, self.local_cache = await _semantic_cache(self.config, space, cache, self.metrics)
             log_cfg = self.config.ingress.decision_log
             self.decision_log = DecisionLog(log_cfg, _replica_name()) if log_cfg.destination != "off" else None
             self.learning = RemoteLearning(memory) if memory is not None else None
@@ -244,7 +246,7 @@ def _log_failure(task: asyncio.Task) -> None:
         logging.getLogger("ray.serve.triage.learning").warning("header feedback not stored: %s", task.exception())
 
 
-def _classifier(cfg: RouterConfig, handle, memory, metrics) -> tuple:
+def _classifier(cfg: RouterConfig, space, handle, memory, metrics) -> tuple:
     """(classifier, LocalClassifier or None): the Classifier deployment's
     handle, or (classifier.placement: ingress) a LocalClassifier in this
     replica, with the live correction from the OutcomeMemory when learning
@@ -252,17 +254,16 @@ def _classifier(cfg: RouterConfig, handle, memory, metrics) -> tuple:
     clf = cfg.classifier
     if clf.placement == "deployment":
         return RemoteClassifier.over_handle(handle, cfg.policy, clf.timeout_s), None
-    from serve_app.classifier.encoder import classifier_space
     from serve_app.classifier.local import Batcher, LocalClassifier
 
-    local = LocalClassifier(clf, metrics, classifier_space(clf).dim, cfg.learning if memory is not None else None,
+    local = LocalClassifier(clf, metrics, space.dim, cfg.learning if memory is not None else None,
                             memory, cache_vectors=cfg.cache.enabled)
     batch = Batcher(local.classify_batch, clf.batching.max_batch_size)
     remote = RemoteClassifier(lambda text, tenant: batch((text, tenant)), _always_ready, cfg.policy, clf.timeout_s)
     return remote, local
 
 
-async def _semantic_cache(cfg: RouterConfig, handle, metrics) -> tuple:
+async def _semantic_cache(cfg: RouterConfig, space, handle, metrics) -> tuple:
     """(cache, CacheService or None): None when the cache is off; the
     SemanticCache deployment's handle; or (cache.placement: ingress) a
     CacheService in this replica, started here. Both behind the same
@@ -272,9 +273,7 @@ async def _semantic_cache(cfg: RouterConfig, handle, metrics) -> tuple:
     if cfg.cache.placement == "deployment":
         return RemoteCache.over_handle(handle, cfg.cache.lookup_timeout_s), None
     from serve_app.cache.service import CacheService
-    from serve_app.classifier.encoder import classifier_space
 
-    space = classifier_space(cfg.classifier)
     local = CacheService(cfg.cache, space.dim, space.id, metrics)
     await local.start()
     return RemoteCache(local, cfg.cache.lookup_timeout_s), local
