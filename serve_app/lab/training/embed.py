@@ -46,9 +46,10 @@ def embed_prompts(prompts: list[str], backend: str = "onnx-int8", max_tokens: in
     fine-tuned model's int8 encoder), None for the packaged MiniLM. With
     `cache_dir`, one store per encoder setting keyed by prompt hash: a
     rebuilt split only embeds new rows."""
-    # Another encoder gets its own store, named by its embedding space.
-    space = "" if encoder is None else "-" + embedding_space(encoder, backend, max_tokens).id
-    store_path = Path(cache_dir) / f"emb-{backend}-{max_tokens}{space}.npz" if cache_dir is not None else None
+    # One store per embedding space (encoder, backend, budget and how the
+    # session runs the graph): vectors of another run are never reused.
+    space = embedding_space(encoder, backend, max_tokens).id
+    store_path = Path(cache_dir) / f"emb-{backend}-{max_tokens}-{space}.npz" if cache_dir is not None else None
     store = _load_store(store_path) if store_path else {}
     keys = [_digest(p) for p in prompts]
     todo = sorted({k: p for k, p in zip(keys, prompts) if k not in store}.items(), key=lambda kp: len(kp[1]))
