@@ -184,8 +184,9 @@ def limitations_section(r: dict | None) -> list[str]:
         "which catch the named-person forms the head scores lower.",
         f"- PAIR's persuasive rewrites (JailbreakBench, never trained on) {caught}; nothing like them is in the "
         "training data, and the jailbreak cut chosen for the best F1 on val moves their recall a lot: val F1 is flat "
-        "across a wide range of cuts, so a retrain can land anywhere in it. The generated families (suffix, encoding, indirect, many-shot) were seen by the "
-        "encoder during fine-tuning, so their left-out-family numbers are optimistic.",
+        "across a wide range of cuts, so a retrain can land anywhere in it. The generated families (suffix, "
+        "encoding, indirect, many-shot) were seen by the encoder during fine-tuning, so their left-out-family "
+        "numbers are optimistic.",
         "- The generated rows (ours) make prompts shaped like them easier than a truly unseen source would be.",
         "",
     ]

@@ -79,8 +79,8 @@ def measure(model: str, runs: int) -> dict:
     vectors = {}
     for name, disabled in SESSIONS.items():
         session = open_session(model_dir / MODEL_FILE, 1, disabled_optimizers=disabled)
-        vectors[name] = np.concatenate([mean_pool(session.run(None, _feed(r))[0], _feed(r)["attention_mask"])
-                                        for r in rows])
+        feeds = [_feed(r) for r in rows]
+        vectors[name] = np.concatenate([mean_pool(session.run(None, f)[0], f["attention_mask"]) for f in feeds])
         result["sessions"][name] = {"p50_ms": _p50_ms(session, _feed(long_row), runs),
                                     "op_ms": _op_ms(model_dir / MODEL_FILE, disabled, _feed(long_row), runs)}
         print(f"{name}: p50 {result['sessions'][name]['p50_ms']} ms for {len(long_row)} tokens")
